@@ -1,0 +1,58 @@
+# Session-notes analysis: `make report` and `make test` are all a newcomer needs.
+# Every target builds the virtual environment (.venv) from requirements.lock first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
+EXAMPLE := data/example_study.xlsx
+REPORT_DIR := reports/example
+
+.DEFAULT_GOAL := help
+.PHONY: help venv report test lint notebooks lab data lock clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	@# uv installs ~8x faster than pip; fall back to pip if it cannot be installed
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	else \
+	  $(BIN)/python -m pip install --quiet -r requirements.lock && \
+	  $(BIN)/python -m pip install --quiet --no-deps -e . ; \
+	fi
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Build the virtual environment (.venv) from requirements.lock
+
+report: $(STAMP) ## Render the example study's report to reports/example/report.html
+	$(BIN)/python -m analysis report $(EXAMPLE) --out $(REPORT_DIR)
+
+test: $(STAMP) ## Run the whole test suite, notebooks included (pytest --nbval)
+	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
+
+lint: $(STAMP) ## Check style with ruff
+	$(BIN)/ruff check src tests data
+
+notebooks: $(STAMP) ## Re-execute the notebooks and save them with their outputs
+	$(BIN)/python -m analysis.report notebooks
+
+lab: $(STAMP) ## Start JupyterLab on the project's environment
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+data: $(STAMP) ## Regenerate the synthetic example study (data/example_study.xlsx)
+	$(BIN)/python data/make_example.py
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (needs the venv's uv)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --no-header --annotation-style line -o requirements.lock
+
+clean: ## Remove the environment, caches and rendered reports
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,205 @@
+"""Command line: ``python -m analysis check|template|convert|report``.
+
+Exit status: 0 clean, 1 the data has errors (or a report was refused), 2 usage error or a file
+that cannot be read. Errors are one sentence each; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .io import InputError, Limits, read_study, write_study, write_template
+from .study import Problem, Study
+
+__all__ = ["main"]
+
+#: Problems listed per kind in text output before "... and N more".
+MAX_LISTED = 50
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    if getattr(args, "max_mb", None):
+        return Limits(max_file_mb=args.max_mb, max_uncompressed_mb=args.max_mb)
+    return Limits()
+
+
+def _print_list(title: str, items: Sequence[object], out=sys.stdout) -> None:
+    if not items:
+        return
+    print(f"{title} ({len(items)}):", file=out)
+    for item in items[:MAX_LISTED]:
+        print(f"  - {item}", file=out)
+    if len(items) > MAX_LISTED:
+        print(f"  ... and {len(items) - MAX_LISTED} more (use --json for all)", file=out)
+
+
+def check_payload(study: Study) -> dict[str, object]:
+    """Return the ``check --json`` object for a study.
+
+    Keys: ``file``, ``notes``, ``groups``, ``sessions``, ``themes``, ``categories``,
+    ``rejected``, ``read``, ``kept``, ``errors`` and ``warnings`` (lists of problem dicts
+    with ``message`` and ``source``), ``merges`` (label merges), ``ok``.
+    """
+    log = study.log
+    payload: dict[str, object] = {"file": study.source.name if study.source else None}
+    payload.update(study.summary())
+    payload.update({
+        "read": log.read,
+        "kept": log.kept,
+        "errors": [p.to_dict() for p in log.all_errors],
+        "warnings": [p.to_dict() for p in log.warnings],
+        "merges": [m.__dict__ for m in log.merges],
+        "ok": not log.all_errors,
+    })
+    return payload
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args))
+    except InputError as exc:
+        if args.json:
+            print(json.dumps({"file": Path(args.input).name, "ok": False,
+                              "errors": [exc.problem.to_dict()], "warnings": []}, indent=2))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    payload = check_payload(study)
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        s = study.summary()
+        print(f"{payload['file']}: {s['notes']} notes, {s['groups']} groups, "
+              f"{s['sessions']} sessions, {s['themes']} themes, {s['categories']} categories")
+        print(f"records read {study.log.read}, kept {study.log.kept}, "
+              f"rejected {s['rejected']}")
+        _print_list("Errors", study.log.errors)
+        _print_list("Rejected records", study.log.rejected)
+        _print_list("Warnings", study.log.warnings)
+        merges = [f"{m.raw!r} counted as {m.theme!r} ({m.reason}, {m.count} "
+                  f"record{'s' if m.count != 1 else ''}, first at {m.first_source})"
+                  for m in study.log.merges]
+        _print_list("Theme labels merged", merges)
+        print("OK: no errors" if payload["ok"] else
+              f"FAILED: {len(study.log.all_errors)} error(s) to fix")
+    return 0 if payload["ok"] else 1
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"error: {path} exists; use --force to overwrite", file=sys.stderr)
+        return 2
+    write_template(path)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    try:
+        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    out = Path(args.out)
+    if out.resolve() == Path(args.input).resolve():
+        print("error: --out must differ from the input; inputs are never modified",
+              file=sys.stderr)
+        return 2
+    write_study(study, out)
+    print(f"wrote {out}: {len(study.notes)} notes; {len(study.log.rejected)} record(s) "
+          "rejected (see `check`)")
+    return 1 if study.log.all_errors else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportError, render_report
+
+    try:
+        result = render_report(args.input, args.out, show_code=args.show_code,
+                               progress=not args.quiet, limits=_limits(args),
+                               dayfirst=not args.monthfirst)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {result}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m analysis``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Content analysis of group-session notes kept in spreadsheets.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def reading_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--monthfirst", action="store_true",
+                       help="read ambiguous text dates like 04/01/2020 as month/day")
+        p.add_argument("--max-mb", type=float, metavar="MB",
+                       help="raise the size limits (file and uncompressed content) to MB")
+
+    p = sub.add_parser("check", help="read and validate a study; list every problem")
+    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods) or .csv")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    reading_options(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("template", help="write an empty, documented template workbook")
+    p.add_argument("path", help="where to write the .xlsx")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=_cmd_template)
+
+    p = sub.add_parser("convert", help="write any supported input as the template workbook")
+    p.add_argument("input")
+    p.add_argument("--out", required=True, help="the .xlsx to write")
+    reading_options(p)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("report", help="render the HTML report of a study")
+    p.add_argument("input")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--show-code", action="store_true", help="include code cells")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    reading_options(p)
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"error: {Problem(exc.strerror or str(exc), file=exc.filename)}",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug of ours: one line, the traceback on request
+        if os.environ.get("ANALYSIS_DEBUG"):
+            raise
+        print(f"internal error ({type(exc).__name__}: {exc}); please report it with the "
+              "command you ran. Set ANALYSIS_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Reading the grid layout: a sheet per group, themes down, sessions across.
+
+::
+
+    Group 1 - notes by session          <- title rows are skipped
+                                         <- so are blank rows
+    Theme              | 1 | 2 | 3 | ... <- header: session numbers or dates
+    Fear of contagion  | x |   | + |
+    Remote working     | 2 | - |   |
+
+A record is a non-empty cell under a session header. ``x`` (or a tick) is one note, a whole
+number ``n`` is ``n`` notes, ``+``/``-`` one positive/negative note each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..study import ImportLog, Problem, _excel_column
+from ._schema import header_key
+from ._tables import HEADER_SEARCH_ROWS, cell_text, raw_label
+from ._values import is_blank, parse_date, parse_mark, parse_session
+
+__all__ = ["find_grid_header", "parse_grid"]
+
+_THEME_HEADERS = {header_key(x)
+                  for x in ("theme", "themes", "tema", "temi", "code", "tag", "topic")}
+_CATEGORY_HEADERS = {header_key(x) for x in ("category", "categoria", "kategorie", "categorie")}
+_COLUMNS = ["group", "session", "date", "theme", "category", "valence", "source"]
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=_COLUMNS)
+    if frame.empty:
+        frame = frame.astype({"session": "Int64"})
+    frame["note"] = None
+    frame["speaker"] = None
+    frame["coder"] = None
+    frame["_row"] = np.zeros(len(frame), dtype=np.int64)
+    return frame
+
+
+def _session_header(value: object, dayfirst: bool) -> tuple[int | None, Any]:
+    """Return (session number, date) read from a header cell; (None, None) if neither."""
+    if is_blank(value):
+        return None, None
+    n = parse_session(value)
+    if n is not None and n < 10_000:
+        return n, None
+    d = parse_date(value, dayfirst=dayfirst)
+    return (None, d) if d is not None else (None, None)
+
+
+def find_grid_header(
+    rows: Sequence[Sequence[Any]], *, dayfirst: bool = True
+) -> tuple[int, list[int]] | None:
+    """Return the header row index and the indices of its session columns, or ``None``.
+
+    The header is the first of the top rows whose cells, right of a label cell, hold at least
+    two session numbers or dates (one, when the sheet has a single session column).
+    """
+    candidates = []
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cells = list(row)
+        nonblank = [j for j, v in enumerate(cells) if not is_blank(v)]
+        if not nonblank:
+            continue
+        sess = [j for j in nonblank[1:] if _session_header(cells[j], dayfirst) != (None, None)]
+        # a label cell must stand left of the first session column
+        if sess and nonblank[0] < sess[0]:
+            candidates.append((i, sess))
+            if len(sess) >= 2:
+                return i, sess
+    return candidates[0] if candidates else None
+
+
+def parse_grid(
+    rows: Sequence[Sequence[Any]],
+    *,
+    file: str,
+    sheet: str | None,
+    group: str,
+    label: str | None = None,
+    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
+    dayfirst: bool = True,
+) -> tuple[pd.DataFrame, ImportLog]:
+    """Read one grid sheet into raw notes.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        Cell values, the first being spreadsheet row 1.
+    file : str
+        File name, for messages.
+    sheet : str or None
+        Sheet name; ``None`` for a CSV file.
+    group : str
+        The group every note of this sheet belongs to.
+    label : str, optional
+        Prefix of each note's ``source`` (default: the sheet name, else the file name).
+    merged : sequence of ((row, col), (row, col))
+        Merged ranges, zero-based inclusive corners; a theme label merged over several rows
+        labels each of them.
+    dayfirst : bool
+        How to read ambiguous numeric dates in the header.
+
+    Returns
+    -------
+    notes : pandas.DataFrame
+        Columns ``group, session, date, theme, category, valence, source`` (raw labels).
+    log : ImportLog
+        One record per non-empty mark cell.
+    """
+    log = ImportLog(files=[file])
+    where = {"file": file, "sheet": sheet}
+    label = label or sheet or file
+    found = find_grid_header(rows, dayfirst=dayfirst)
+    if found is None:
+        log.errors.append(Problem(
+            "no header row with session numbers or dates was found in the first "
+            f"{HEADER_SEARCH_ROWS} rows", **where))
+        return _frame([]), log
+    h, sess_cols = found
+    header = list(rows[h])
+    parsed = {j: _session_header(header[j], dayfirst) for j in sess_cols}
+    dated = sorted({d for n, d in parsed.values() if n is None and d is not None})
+    date_rank = {d: k + 1 for k, d in enumerate(dated)}
+    session_of = {j: (n if n is not None else date_rank[d]) for j, (n, d) in parsed.items()}
+    date_of = {j: d for j, (_, d) in parsed.items()}
+    dupes: dict[int, list[int]] = {}
+    for j, n in session_of.items():
+        dupes.setdefault(n, []).append(j)
+    for n, js in dupes.items():
+        if len(js) > 1:
+            log.warnings.append(Problem(
+                f"session {n} heads {len(js)} columns "
+                f"({', '.join(_excel_column(j) for j in js)}); their marks are added together",
+                **where, row=h + 1, column=_excel_column(js[1]), severity="warning"))
+
+    first_sess = sess_cols[0]
+    label_cols = [j for j in range(first_sess) if j < len(header)]
+    theme_col = next((j for j in label_cols if header_key(header[j]) in _THEME_HEADERS), None)
+    category_col = next((j for j in label_cols if header_key(header[j]) in _CATEGORY_HEADERS),
+                        None)
+    if theme_col is None:
+        # the first label column with text below the header
+        for j in range(first_sess):
+            if j != category_col and any(
+                j < len(r) and not is_blank(r[j]) for r in rows[h + 1 :]
+            ):
+                theme_col = j
+                break
+    if theme_col is None:
+        log.errors.append(Problem("no theme column left of the session columns", **where,
+                                  row=h + 1))
+        return _frame([]), log
+    trailing = [j for j in range(first_sess + 1, len(header))
+                if j not in session_of and not is_blank(header[j])]
+    if trailing:
+        log.warnings.append(Problem(
+            "column" + ("s " if len(trailing) > 1 else " ")
+            + ", ".join(f"{_excel_column(j)} ({cell_text(header[j])})" for j in trailing)
+            + " right of the first session column "
+            + ("are not sessions and were" if len(trailing) > 1 else "is not a session and was")
+            + " not read", **where, row=h + 1, severity="warning"))
+
+    # theme labels merged down several rows label each row of the range
+    fill: dict[int, Any] = {}
+    for (r0, c0), (r1, c1) in merged:
+        for col in (theme_col, category_col):
+            if col is not None and c0 <= col <= c1 and r1 > r0 and r0 > h:
+                value = rows[r0][c0] if c0 < len(rows[r0]) else None
+                for r in range(r0 + 1, r1 + 1):
+                    fill[(r, col)] = value
+
+    def cell(r: int, c: int) -> Any:
+        row = rows[r]
+        v = row[c] if c < len(row) else None
+        return fill.get((r, c), v) if is_blank(v) else v
+
+    out_rows: list[tuple] = []
+    reject = log.rejected
+    for r in range(h + 1, len(rows)):
+        theme = raw_label(cell(r, theme_col))
+        category = cell_text(cell(r, category_col)) if category_col is not None else ""
+        for j in sess_cols:
+            v = cell(r, j)
+            if is_blank(v):
+                continue
+            log.read += 1
+            ref = f"{_excel_column(j)} (session {session_of[j]})"
+            if is_blank(theme):
+                reject.append(Problem(
+                    f"mark {cell_text(v)!r} has no theme in column {_excel_column(theme_col)}",
+                    **where, row=r + 1, column=ref))
+                continue
+            marks = parse_mark(v)
+            if marks is None:
+                reject.append(Problem(
+                    f"mark {cell_text(v)[:60]!r} is not understood: use x, a whole number, "
+                    "+ or -", **where, row=r + 1, column=ref))
+                continue
+            log.kept += 1
+            src = f"{label}!{_excel_column(j)}{r + 1}"
+            for valence in marks:
+                out_rows.append((group, session_of[j], date_of[j], theme, category or None,
+                                 valence, src))
+    frame = _frame(out_rows)
+    return frame, log

@@ -1,0 +1,286 @@
+"""Executing the report notebook on a study and rendering it as a self-contained HTML page.
+
+``render_report(input, out)`` checks the input first (same errors as ``check``), runs
+``notebooks/report.ipynb`` with the input path injected after its ``parameters`` cell
+(papermill convention), and writes ``out/report.html``, ``out/figures/`` and ``out/tables/``.
+Everything is built in a temporary folder beside ``out`` and moved into place at the end, so a
+failed run leaves no half-written report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .io import Limits, read_study
+
+__all__ = [
+    "ReportError",
+    "execute_notebook",
+    "find_notebook",
+    "refresh_notebook",
+    "render_report",
+]
+
+_KERNEL = "python3"
+
+
+class ReportError(Exception):
+    """The report could not be produced (data errors, or a notebook cell failed)."""
+
+
+def find_notebook(name: str = "report.ipynb") -> Path:
+    """Return the path of a notebook in the repository's ``notebooks/`` folder."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "notebooks" / name
+        if candidate.is_file():
+            return candidate
+    raise ReportError(f"notebooks/{name} not found beside the package")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def execute_notebook(
+    notebook: Path, parameters: dict[str, object], *, cwd: Path, progress: bool = False,
+    timeout: int = 600,
+):
+    """Run a notebook with ``parameters`` injected after its ``parameters``-tagged cell.
+
+    Returns the executed :class:`nbformat.NotebookNode`. Raises :class:`ReportError` naming the
+    failing cell when a cell raises.
+    """
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(notebook, as_version=4)
+    source = "# Parameters injected by analysis.report\n" + "\n".join(
+        f"{k} = {v!r}" for k, v in parameters.items()
+    )
+    injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    injected["id"] = "injected-parameters"
+    index = next((i for i, c in enumerate(nb.cells)
+                  if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    nb.cells.insert(0 if index is None else index + 1, injected)
+
+    client = _client(nb, cwd=cwd, timeout=timeout)
+    code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    if progress:
+        done = [0]
+        live = sys.stderr.isatty()
+
+        def on_cell_executed(cell, cell_index, execute_reply, **_):
+            if cell.cell_type == "code":
+                done[0] += 1
+                if live or done[0] == code_cells:
+                    print(f"\r  running report cells: {done[0]}/{code_cells}", end="",
+                          file=sys.stderr, flush=True)
+
+        client.on_cell_executed = on_cell_executed
+    try:
+        _run(client)
+    except CellExecutionError as exc:
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        raise ReportError(f"a report cell failed: {lines[-1] if lines else exc}") from None
+    except (RuntimeError, TimeoutError) as exc:
+        raise ReportError(f"the notebook kernel did not run: {exc}") from None
+    finally:
+        if progress:
+            print(file=sys.stderr)
+    return nb
+
+
+def _client(nb, *, cwd: Path, timeout: int):
+    """Return a notebook client whose kernel is this interpreter (not a user-wide kernel)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    # With no kernel folders, the spec manager falls back to ipykernel's own "python3" spec,
+    # which runs sys.executable: a kernel registered in ~/.local/share/jupyter cannot win.
+    km = KernelManager(kernel_name=_KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+    return NotebookClient(nb, km=km, timeout=timeout, kernel_name=_KERNEL,
+                          record_timing=False, resources={"metadata": {"path": str(cwd)}})
+
+
+def _run(client) -> None:
+    # The kernel talks over loopback only. Its own stderr (start-up notices) is not shown;
+    # errors in cells arrive as messages and are reported as ReportError.
+    client.execute(stderr=subprocess.DEVNULL)
+
+
+def refresh_notebook(path: str | os.PathLike[str], *, timeout: int = 600) -> Path:
+    """Re-execute a notebook in its own folder and save it with its outputs (``make notebooks``).
+
+    Execution counts are kept and timing metadata is not recorded, so an unchanged notebook
+    re-saves to the same bytes.
+    """
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    from .io import atomic_path
+
+    p = Path(path)
+    nb = nbformat.read(p, as_version=4)
+    try:
+        _run(_client(nb, cwd=p.parent.resolve(), timeout=timeout))
+    except CellExecutionError as exc:
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        raise ReportError(f"{p.name}: a cell failed: {lines[-1] if lines else exc}") from None
+    with atomic_path(p) as tmp:
+        nbformat.write(nb, tmp)
+    return p
+
+
+_TOC_HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\"[^>]*>(.*?)<a class=\"anchor-link\"", re.S)
+
+
+def _toc(body: str) -> str:
+    items = []
+    for level, anchor, text in _TOC_HEADING.findall(body):
+        label = re.sub(r"<[^>]+>", "", text).strip()
+        indent = ' class="toc-sub"' if level == "3" else ""
+        items.append(f'<li{indent}><a href="#{anchor}">{label}</a></li>')
+    if not items:
+        return ""
+    return ('<nav class="toc" aria-label="Contents"><h2>Contents</h2><ul>'
+            + "".join(items) + "</ul></nav>")
+
+
+_EXTRA_CSS = """
+<style>
+.toc { border: 1px solid #ddd; padding: .5em 1.5em; margin: 1em 0 2em; max-width: 40em; }
+.toc ul { list-style: none; padding-left: 0; } .toc li.toc-sub { padding-left: 1.5em; }
+footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px solid #ccc;
+  color: #555; font-size: 0.85em; }
+</style>
+"""
+
+
+def _html(nb, *, show_code: bool, footer: str) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = not show_code
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    toc = _toc(body)
+    body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
+    main_open = re.search(r"<main[^>]*>", body)
+    if main_open and toc:
+        body = body[: main_open.end()] + toc + body[main_open.end():]
+    return body.replace("</body>", footer + "</body>", 1)
+
+
+def render_report(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    notebook: str | os.PathLike[str] | None = None,
+    show_code: bool = False,
+    progress: bool = False,
+    limits: Limits | None = None,
+    dayfirst: bool = True,
+    timestamp: bool = True,
+) -> Path:
+    """Render the HTML report of a study.
+
+    Parameters
+    ----------
+    input_path : str or path-like
+        Any input :func:`~analysis.read_study` accepts.
+    out_dir : str or path-like
+        Output folder: ``report.html``, ``figures/``, ``tables/``. Replaced as a whole on
+        success; untouched on failure.
+    notebook : path-like, optional
+        The notebook to run (default ``notebooks/report.ipynb``).
+    show_code : bool, default False
+        Include the code cells in the HTML.
+    progress : bool, default False
+        Print a cell counter on standard error.
+    limits : Limits, optional
+        Input size limits.
+    dayfirst : bool, default True
+        How ambiguous text dates are read.
+    timestamp : bool, default True
+        Add a "rendered at" line to the footer (the only part that differs between runs).
+
+    Returns
+    -------
+    pathlib.Path
+        The ``report.html`` written.
+
+    Raises
+    ------
+    InputError
+        The input cannot be read (as ``check`` exit 2).
+    ReportError
+        The data has errors (as ``check`` exit 1) or a notebook cell failed.
+    """
+    src = Path(input_path).resolve()
+    study = read_study(src, dayfirst=dayfirst, limits=limits)  # fail early, like `check`
+    if study.log.all_errors:
+        first = study.log.all_errors[0]
+        raise ReportError(
+            f"{len(study.log.all_errors)} data error(s) must be fixed first (run `python -m "
+            f"analysis check {src.name}`); the first: {first}")
+    nb_path = Path(notebook) if notebook else find_notebook()
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        nb = execute_notebook(
+            nb_path,
+            {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst},
+            cwd=nb_path.parent, progress=progress,
+        )
+        stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+                 if timestamp else "")
+        footer = (
+            '<footer class="report-footer">'
+            f"Input: {html.escape(src.name)} (SHA-256 {_sha256(src)})<br>"
+            f"analysis {html.escape(__version__)}; Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
+        )
+        (tmp / "report.html").write_text(_html(nb, show_code=show_code, footer=footer),
+                                         encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / "report.html"
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` onto ``target``, removing an old ``target`` only once ``new`` is in place."""
+    os.chmod(new, 0o755)
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+if __name__ == "__main__":  # ``python -m analysis.report notebooks``: what `make notebooks` runs
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
+    for nb_file in sorted(folder.glob("*.ipynb")):
+        print(f"executing {nb_file}", file=sys.stderr)
+        refresh_notebook(nb_file)

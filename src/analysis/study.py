@@ -1,0 +1,279 @@
+"""The in-memory study: tidy tables plus an import log that accounts for every input row.
+
+A :class:`Study` is what every reader returns and every table, statistic and chart takes.
+Its ``notes`` table follows the tidy contract (one row per noted theme occurrence, see
+``data/README.md``); ``log`` is an :class:`ImportLog` in which the records read equal the
+records kept plus the records rejected, each rejection carrying the cell it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+__all__ = ["NOTE_COLUMNS", "VALENCES", "ImportLog", "LabelMerge", "Problem", "Study"]
+
+#: Columns of the notes table, in order.
+NOTE_COLUMNS: tuple[str, ...] = (
+    "group",
+    "session",
+    "date",
+    "theme",
+    "category",
+    "valence",
+    "note",
+    "speaker",
+    "coder",
+    "source",
+)
+
+#: Allowed valence values, in their display order.
+VALENCES: tuple[str, ...] = ("negative", "neutral", "positive")
+
+
+def _excel_column(index: int) -> str:
+    """Return the spreadsheet letter of a zero-based column index (0 -> ``A``)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while reading or validating a study.
+
+    Parameters
+    ----------
+    message : str
+        One sentence a researcher can act on.
+    file : str, optional
+        File name (not the full path, which may reveal a user name).
+    sheet : str, optional
+        Sheet name; ``None`` for CSV files and file-level problems.
+    row : int, optional
+        One-based row number as shown by a spreadsheet program (CSV: line of the record).
+    column : str, optional
+        Column as a letter and header, e.g. ``"C (theme)"``.
+    severity : {"error", "warning"}
+        Errors make ``check`` exit 1; warnings are reported and do not.
+    """
+
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    @property
+    def source(self) -> str:
+        """Where the problem is, e.g. ``"study.xlsx, sheet 'notes', row 12, column C (theme)"``."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.sheet is not None:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.source
+        return f"{where}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the problem as a JSON-ready dict with ``message`` and ``source`` keys."""
+        return {
+            "message": self.message,
+            "source": self.source,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "severity": self.severity,
+        }
+
+
+@dataclass(frozen=True)
+class LabelMerge:
+    """Raw theme labels that normalization or an alias mapped onto one theme.
+
+    Parameters
+    ----------
+    raw : str
+        The label as typed in the input.
+    theme : str
+        The theme it was counted as.
+    reason : str
+        ``"normalized"`` (case, spaces, Unicode form) or ``"alias"`` (listed in the codebook).
+    count : int
+        How many records carried this raw label.
+    first_source : str
+        The first cell where the raw label was found, e.g. ``"notes!C7"``.
+    """
+
+    raw: str
+    theme: str
+    reason: str
+    count: int
+    first_source: str
+
+
+@dataclass
+class ImportLog:
+    """What a reader did with every input record.
+
+    A *record* is a data row of a long table (``notes`` sheet or CSV) or a non-empty mark
+    cell of a grid sheet. ``read == kept + len(rejected)`` always holds; :meth:`check_balance`
+    asserts it.
+
+    Attributes
+    ----------
+    files : list of str
+        Files read.
+    read : int
+        Records read.
+    kept : int
+        Records kept (a grid cell marked ``3`` is one record kept that yields three notes).
+    rejected : list of Problem
+        One entry per rejected record, with the reason and the cell.
+    errors : list of Problem
+        Problems that make the data unusable as it stands (includes nothing from ``rejected``).
+    warnings : list of Problem
+        Things to look at that did not stop the import.
+    merges : list of LabelMerge
+        Every raw theme label that was counted as another spelling.
+    """
+
+    files: list[str] = field(default_factory=list)
+    read: int = 0
+    kept: int = 0
+    rejected: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    merges: list[LabelMerge] = field(default_factory=list)
+
+    def check_balance(self) -> None:
+        """Raise ``AssertionError`` unless records read equal records kept plus rejected."""
+        if self.read != self.kept + len(self.rejected):
+            raise AssertionError(
+                f"import log out of balance: read {self.read} != kept {self.kept} "
+                f"+ rejected {len(self.rejected)}"
+            )
+
+    def extend(self, other: ImportLog) -> None:
+        """Add the counts and problems of ``other`` to this log."""
+        self.files.extend(f for f in other.files if f not in self.files)
+        self.read += other.read
+        self.kept += other.kept
+        self.rejected.extend(other.rejected)
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+        self.merges.extend(other.merges)
+
+    @property
+    def all_errors(self) -> list[Problem]:
+        """Errors followed by rejected records: everything that makes ``check`` exit 1."""
+        return [*self.errors, *self.rejected]
+
+    def rejected_frame(self) -> pd.DataFrame:
+        """Return the rejected records as a table (file, sheet, row, column, reason)."""
+        return _problems_frame(self.rejected)
+
+    def problems_frame(self) -> pd.DataFrame:
+        """Return errors, rejections and warnings as one table with a ``severity`` column."""
+        return _problems_frame([*self.errors, *self.rejected, *self.warnings])
+
+    def merges_frame(self) -> pd.DataFrame:
+        """Return the label merges as a table (raw, theme, reason, count, first_source)."""
+        cols = ["raw", "theme", "reason", "count", "first_source"]
+        return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.merges], columns=cols)
+
+
+def _problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    cols = ["severity", "file", "sheet", "row", "column", "message"]
+    frame = pd.DataFrame([[getattr(p, c) for c in cols] for p in problems], columns=cols)
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+@dataclass
+class Study:
+    """A study read from a workbook, CSV file or QDA export.
+
+    Attributes
+    ----------
+    notes : pandas.DataFrame
+        One row per noted theme occurrence, columns :data:`NOTE_COLUMNS` (see ``data/README.md``
+        for dtypes). ``group`` and ``category`` are ordered categoricals; ``theme`` is a
+        categorical in codebook order; ``valence`` an ordered categorical of :data:`VALENCES`.
+    codebook : pandas.DataFrame
+        Columns ``theme, category, definition, aliases``; empty when the input has none.
+    sessions : pandas.DataFrame
+        Columns ``group, session, date, attendance, duration_min``.
+    participants : pandas.DataFrame
+        Columns ``pseudonym, group, age, years_experience, region`` and any extra columns.
+    ratings : pandas.DataFrame
+        Columns ``pseudonym, group, item, score``; empty when the input has none.
+    log : ImportLog
+        Accounting of every record read.
+    source : pathlib.Path or None
+        The file the study was read from.
+    """
+
+    notes: pd.DataFrame
+    codebook: pd.DataFrame
+    sessions: pd.DataFrame
+    participants: pd.DataFrame
+    ratings: pd.DataFrame
+    log: ImportLog = field(default_factory=ImportLog)
+    source: Path | None = None
+
+    @property
+    def groups(self) -> list[str]:
+        """Groups in their declared order."""
+        return list(self.notes["group"].cat.categories)
+
+    @property
+    def themes(self) -> list[str]:
+        """Themes that occur in the notes, in codebook order then order of first appearance."""
+        used = set(self.notes["theme"].dropna().unique())
+        return [t for t in self.notes["theme"].cat.categories if t in used]
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories of the codebook, in their stated order."""
+        return list(self.notes["category"].cat.categories)
+
+    def summary(self) -> dict[str, int]:
+        """Return the headline counts printed by ``python -m analysis check``.
+
+        Returns
+        -------
+        dict
+            ``notes`` (rows of the notes table), ``groups``, ``sessions`` (distinct
+            group-session pairs with at least one note or listed in the sessions sheet),
+            ``themes`` (distinct themes used), ``categories`` (categories in the codebook),
+            ``rejected`` (records rejected).
+        """
+        pairs = set(zip(self.notes["group"].astype(str), self.notes["session"], strict=True))
+        if len(self.sessions):
+            pairs |= set(
+                zip(self.sessions["group"].astype(str), self.sessions["session"], strict=True)
+            )
+        return {
+            "notes": len(self.notes),
+            "groups": len(self.groups),
+            "sessions": len(pairs),
+            "themes": len(self.themes),
+            "categories": len(self.categories),
+            "rejected": len(self.log.rejected),
+        }

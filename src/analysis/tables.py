@@ -1,0 +1,121 @@
+"""Counting and cross-tabulation: DataFrame in, DataFrame out, no drawing.
+
+Every table keeps the order of the ordered categoricals it counts (groups, categories in
+codebook order, valence), so tables line up with each other and with the charts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["category_by_group", "overview", "theme_frequencies"]
+
+
+def _require(notes: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in notes.columns]
+    if missing:
+        raise ValueError(
+            f"notes table lacks column(s) {', '.join(missing)}; pass study.notes "
+            "(the table returned by read_study)"
+        )
+
+
+def overview(notes: pd.DataFrame) -> pd.DataFrame:
+    """Summarize the notes per group: sessions, notes, distinct themes, valence counts.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table (``study.notes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group plus a final ``Total`` row; columns ``sessions`` (distinct
+        sessions with at least one note), ``notes``, ``themes`` (distinct themes),
+        ``negative``, ``neutral``, ``positive`` (notes of each valence).
+    """
+    _require(notes, ("group", "session", "theme", "valence"))
+    g = notes.groupby("group", observed=False)
+    table = pd.DataFrame({
+        "sessions": g["session"].nunique(),
+        "notes": g.size(),
+        "themes": g["theme"].nunique(),
+    })
+    val = pd.crosstab(notes["group"], notes["valence"], dropna=False)
+    val = val.reindex(index=table.index, columns=notes["valence"].cat.categories, fill_value=0)
+    table = table.join(val)
+    total = pd.DataFrame({
+        "sessions": [notes[["group", "session"]].drop_duplicates().shape[0]],
+        "notes": [len(notes)],
+        "themes": [notes["theme"].nunique()],
+        **{v: [int((notes["valence"] == v).sum())] for v in val.columns},
+    }, index=["Total"])
+    table.index = table.index.astype(str)
+    out = pd.concat([table, total])
+    out.index.name = "group"
+    out.columns.name = None
+    return out.astype("int64")
+
+
+def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
+    """Count each theme: notes and sessions in which it came up, overall.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table with ``category`` set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per theme used, sorted by ``notes`` descending, then ``sessions``
+        descending, then codebook order (ties are broken by the codebook, never at random).
+        Columns: ``theme``, ``category``, ``notes`` (number of notes), ``sessions`` (number
+        of distinct group-sessions in which it was noted), ``groups`` (number of groups).
+    """
+    _require(notes, ("group", "session", "theme", "category"))
+    used = notes.dropna(subset=["theme"])
+    g = used.groupby("theme", observed=True)
+    table = pd.DataFrame({
+        "notes": g.size(),
+        "sessions": g[["group", "session"]].apply(lambda d: len(d.drop_duplicates())),
+        "groups": g["group"].nunique(),
+    })
+    cat = used.drop_duplicates("theme").set_index("theme")["category"]
+    table.insert(0, "category", cat.reindex(table.index))
+    order = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
+    table = table.reset_index()
+    table["_order"] = table["theme"].map(order).astype(int)
+    table = table.sort_values(["notes", "sessions", "_order"], ascending=[False, False, True])
+    table = table.drop(columns="_order").reset_index(drop=True)
+    table["theme"] = table["theme"].astype(str)
+    return table
+
+
+def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.DataFrame:
+    """Cross-tabulate notes by category (rows) and group (columns).
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table with ``category`` set.
+    normalize : bool, default False
+        Return the share of each category within each group (columns sum to 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: categories in codebook order; columns: groups in order. Counts, or shares
+        when ``normalize`` is True.
+    """
+    _require(notes, ("group", "category"))
+    table = pd.crosstab(notes["category"], notes["group"], dropna=False)
+    table = table.reindex(index=notes["category"].cat.categories,
+                          columns=notes["group"].cat.categories, fill_value=0)
+    table.index = table.index.astype(str)
+    table.columns = table.columns.astype(str)
+    table.index.name, table.columns.name = "category", "group"
+    if normalize:
+        return table / table.sum(axis=0)
+    return table
