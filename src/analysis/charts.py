@@ -57,7 +57,7 @@ def theme_bars(
     y: str = "theme",
     hue: str | None = "category",
     palette: dict[str, str] | None = None,
-    wrap: int = 34,
+    wrap: int = 40,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -76,7 +76,7 @@ def theme_bars(
         Column that colours the bars (a categorical keeps its order in the legend).
     palette : dict, optional
         ``{hue value: colour}``; default :func:`analysis.style.category_palette`.
-    wrap : int, default 34
+    wrap : int, default 40
         Characters per label line.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure sized to the number of bars otherwise.
@@ -89,7 +89,10 @@ def theme_bars(
     """
     _check_columns(data, x=x, y=y, hue=hue)
     n = len(data)
-    ax = _new_axes(ax, (6.3, max(2.0, 0.22 * n + 0.9)))
+    labels = [textwrap.fill(str(v), wrap) for v in data[y]]
+    lines = max((lab.count("\n") + 1 for lab in labels), default=1)
+    # every bar gets room for the tallest wrapped label, so labels never overlap
+    ax = _new_axes(ax, (6.3, max(2.0, (0.08 + 0.15 * lines) * n + 0.9)))
     with _style():
         if hue is not None:
             levels = (list(data[hue].cat.categories)
@@ -102,7 +105,7 @@ def theme_bars(
             levels, colors = [], [kwargs.pop("color", RC_PARAMS.get("color", "#0072B2"))] * n
         positions = list(range(n))
         ax.barh(positions, data[x].to_numpy(), color=colors, **kwargs)
-        ax.set_yticks(positions, [textwrap.fill(str(v), wrap) for v in data[y]])
+        ax.set_yticks(positions, labels)
         ax.invert_yaxis()
         ax.set_xlabel(f"Number of {x}" if x in ("notes", "sessions") else x)
         ax.margins(y=0.01)

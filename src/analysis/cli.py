@@ -29,7 +29,8 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits()
 
 
-def _print_list(title: str, items: Sequence[object], out=sys.stdout) -> None:
+def _print_list(title: str, items: Sequence[object]) -> None:
+    out = sys.stdout
     if not items:
         return
     print(f"{title} ({len(items)}):", file=out)
@@ -52,6 +53,7 @@ def check_payload(study: Study) -> dict[str, object]:
     payload.update({
         "read": log.read,
         "kept": log.kept,
+        "by_sheet": log.by_sheet().reset_index().to_dict("records"),
         "errors": [p.to_dict() for p in log.all_errors],
         "warnings": [p.to_dict() for p in log.warnings],
         "merges": [m.__dict__ for m in log.merges],
@@ -77,8 +79,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         s = study.summary()
         print(f"{payload['file']}: {s['notes']} notes, {s['groups']} groups, "
               f"{s['sessions']} sessions, {s['themes']} themes, {s['categories']} categories")
-        print(f"records read {study.log.read}, kept {study.log.kept}, "
-              f"rejected {s['rejected']}")
+        per_sheet = ", ".join(f"{name} {n}" for name, n in study.log.sheets.items())
+        print(f"records read {study.log.read}" + (f" ({per_sheet})" if per_sheet else "")
+              + f", kept {study.log.kept}, rejected {s['rejected']}")
         _print_list("Errors", study.log.errors)
         _print_list("Rejected records", study.log.rejected)
         _print_list("Warnings", study.log.warnings)
@@ -189,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"error: {Problem(exc.strerror or str(exc), file=exc.filename)}",
               file=sys.stderr)

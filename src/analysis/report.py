@@ -164,6 +164,7 @@ def _toc(body: str) -> str:
 
 _EXTRA_CSS = """
 <style>
+.toc, footer.report-footer { font-family: var(--jp-content-font-family, sans-serif); }
 .toc { border: 1px solid #ddd; padding: .5em 1.5em; margin: 1em 0 2em; max-width: 40em; }
 .toc ul { list-style: none; padding-left: 0; } .toc li.toc-sub { padding-left: 1.5em; }
 footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px solid #ccc;
@@ -175,7 +176,8 @@ footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px soli
 def _html(nb, *, show_code: bool, footer: str) -> str:
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    templates = str(Path(__file__).parent / "templates")
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[templates])
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

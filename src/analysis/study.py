@@ -151,6 +151,8 @@ class ImportLog:
         Things to look at that did not stop the import.
     merges : list of LabelMerge
         Every raw theme label that was counted as another spelling.
+    sheets : dict of str to int
+        Records read per sheet (CSV files: per file name), in reading order.
     """
 
     files: list[str] = field(default_factory=list)
@@ -160,6 +162,21 @@ class ImportLog:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     merges: list[LabelMerge] = field(default_factory=list)
+    sheets: dict[str, int] = field(default_factory=dict)
+
+    def by_sheet(self) -> pd.DataFrame:
+        """Return records read, kept and rejected per sheet (columns ``read, kept, rejected``)."""
+        rejected: dict[str, int] = {}
+        for p in self.rejected:
+            key = p.sheet if p.sheet is not None else (p.file or "")
+            rejected[key] = rejected.get(key, 0) + 1
+        names = list(dict.fromkeys([*self.sheets, *rejected]))
+        read = [self.sheets.get(n, 0) for n in names]
+        rej = [rejected.get(n, 0) for n in names]
+        frame = pd.DataFrame({"read": read, "kept": [r - j for r, j in zip(read, rej,
+                                                                            strict=True)],
+                              "rejected": rej}, index=pd.Index(names, name="sheet"))
+        return frame
 
     def check_balance(self) -> None:
         """Raise ``AssertionError`` unless records read equal records kept plus rejected."""
@@ -178,6 +195,8 @@ class ImportLog:
         self.errors.extend(other.errors)
         self.warnings.extend(other.warnings)
         self.merges.extend(other.merges)
+        for name, n in other.sheets.items():
+            self.sheets[name] = self.sheets.get(name, 0) + n
 
     @property
     def all_errors(self) -> list[Problem]:
@@ -252,6 +271,12 @@ class Study:
     def categories(self) -> list[str]:
         """Categories of the codebook, in their stated order."""
         return list(self.notes["category"].cat.categories)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Return :meth:`summary` as a one-column table (for notebooks and reports)."""
+        counts = self.summary()
+        return pd.DataFrame({"count": list(counts.values())},
+                            index=pd.Index(list(counts), name="in the study"))
 
     def summary(self) -> dict[str, int]:
         """Return the headline counts printed by ``python -m analysis check``.

@@ -81,9 +81,7 @@ def notebook_setup() -> None:
     if ip is None:
         return
     ip.run_line_magic("matplotlib", "inline")
-    ip.run_line_magic("config", "InlineBackend.figure_formats = ['svg']")
-    ip.run_line_magic(
-        "config",
-        "InlineBackend.print_figure_kwargs = {'bbox_inches': 'tight', 'metadata': {'Date': None}}",
-    )
-    ip.run_line_magic("config", "InlineBackend.rc = {}")
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    # SVG, no date in the file, and ids fixed by RC_PARAMS["svg.hashsalt"]
+    set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})

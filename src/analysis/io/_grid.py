@@ -210,4 +210,5 @@ def parse_grid(
                 out_rows.append((group, session_of[j], date_of[j], theme, category or None,
                                  valence, src))
     frame = _frame(out_rows)
+    log.sheets[sheet if sheet is not None else file] = log.read
     return frame, log

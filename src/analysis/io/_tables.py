@@ -147,6 +147,7 @@ def parse_table(
     row_numbers = np.arange(first_row, first_row + len(body))
     data_idx = np.flatnonzero(~blank)
     log.read = len(data_idx)
+    log.sheets[label] = log.read
 
     if h is None:
         names = ", ".join(spec.required)
