@@ -12,6 +12,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -19,9 +20,14 @@ from .study import Problem
 
 __all__ = [
     "CODEBOOK_COLUMNS",
+    "HISTORY_COLUMNS",
+    "RESIDUAL_CATEGORIES",
+    "Codebook",
     "apply_codebook",
     "label_key",
     "normalize_label",
+    "relabel_notes",
+    "residual_todo",
     "split_aliases",
     "suggest_themes",
     "validate_codebook",
@@ -56,7 +62,7 @@ def normalize_label(label: object) -> str:
 
     Examples
     --------
-    >>> normalize_label("  Fear of\\u00a0contagion\\u200b ")
+    >>> normalize_label("  Fear of\u00a0contagion\u200b ")
     'Fear of contagion'
     """
     if label is None or (isinstance(label, float) and label != label):
@@ -216,3 +222,453 @@ def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
     values[codes < 0] = -1
     out["category"] = pd.Categorical.from_codes(values, categories=categories, ordered=True)
     return out
+
+
+# --- the codebook as an object: refinement operations with an audit trail -----------------
+
+#: Columns of the history table (the workbook's ``codebook_history`` sheet).
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "step", "operation", "themes", "target", "category", "rule", "comment",
+)
+
+#: Category names treated as a residual bin whose themes still await a home.
+RESIDUAL_CATEGORIES: frozenset[str] = frozenset(
+    label_key(x) for x in ("other", "others", "altro", "altri", "misc", "miscellaneous",
+                           "residual", "unassigned", "uncategorized", "uncategorised",
+                           "to sort", "autre", "sonstiges", "otros")
+)
+
+_OPERATIONS = ("merge", "rename", "split", "move")
+
+
+def _join(items: Iterable[str]) -> str:
+    return "; ".join(items)
+
+
+def _parts(cell: object) -> list[str]:
+    return split_aliases(cell) if cell is not None and cell == cell else []
+
+
+def _check_choice(name: str, value: str, allowed: Iterable[str]) -> None:
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+
+
+class Codebook:
+    """Themes, the one category of each, definitions and aliases, plus how they came to be.
+
+    A codebook is refined step by step: :meth:`merge` several raw labels into one theme,
+    :meth:`rename` a theme, :meth:`split` one theme into two by a rule on its notes,
+    :meth:`move` a theme to another category. Each method returns a new codebook with the
+    operation appended to :attr:`history`, so the whole path from inductive labels to
+    categories can be shown, saved in the workbook (sheet ``codebook_history``) and replayed
+    with :meth:`replay`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        Columns ``theme`` and ``category`` (required), ``definition`` and ``aliases``
+        (optional). One row per theme.
+    categories : list of str, optional
+        Category order; default: order of first appearance in ``table``. Categories listed
+        here but holding no theme are kept (and reported as empty by :meth:`validate`).
+    history : pandas.DataFrame, optional
+        Operations already applied (columns :data:`HISTORY_COLUMNS`).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_records([("Fear", "Personal"), ("Worry", "Personal"),
+    ...                             ("PPE", "Practical")])
+    >>> cb = cb.merge(["Fear", "Worry"], into="Fear and worry")
+    >>> cb.themes
+    ['Fear and worry', 'PPE']
+    >>> cb.history_frame()[["step", "operation", "themes", "target"]].values.tolist()
+    [[1, 'merge', 'Fear; Worry', 'Fear and worry']]
+    """
+
+    def __init__(self, table: pd.DataFrame | None = None, *, categories: list[str] | None = None,
+                 history: pd.DataFrame | None = None) -> None:
+        table = pd.DataFrame(columns=list(CODEBOOK_COLUMNS)) if table is None else table
+        missing = [c for c in ("theme", "category") if c not in table.columns]
+        if missing:
+            raise ValueError(f"codebook table lacks column(s) {', '.join(missing)}")
+        frame = table.copy()
+        for col in CODEBOOK_COLUMNS:
+            if col not in frame:
+                frame[col] = None
+        frame = frame[list(CODEBOOK_COLUMNS)].reset_index(drop=True)
+        frame["theme"] = frame["theme"].map(normalize_label)
+        frame["category"] = frame["category"].map(
+            lambda c: normalize_label(c) if c is not None and c == c else None)
+        problems = [p for p in validate_codebook(frame) if p.severity == "error"]
+        if problems:
+            raise ValueError(problems[0].message)
+        frame = frame[~frame["theme"].map(label_key).duplicated()].reset_index(drop=True)
+        order = list(categories or [])
+        order += [c for c in dict.fromkeys(frame["category"].dropna()) if c not in order]
+        self._table = frame
+        self._categories = order
+        self._history = (pd.DataFrame(columns=list(HISTORY_COLUMNS)) if history is None
+                         else history[list(HISTORY_COLUMNS)].reset_index(drop=True))
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, records: Iterable[tuple], *, categories: list[str] | None = None
+                     ) -> Codebook:
+        """Build a codebook from ``(theme, category[, definition[, aliases]])`` tuples."""
+        rows = [tuple(r) + (None,) * (4 - len(r)) for r in records]
+        return cls(pd.DataFrame(rows, columns=list(CODEBOOK_COLUMNS)), categories=categories)
+
+    @classmethod
+    def from_study(cls, study: Any) -> Codebook:
+        """Return the codebook of a study (its ``codebook`` table and ``history``)."""
+        history = getattr(study, "history", None)
+        return cls(study.codebook, categories=list(study.notes["category"].cat.categories),
+                   history=history if history is not None and len(history) else None)
+
+    # -- views -----------------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:
+        """The codebook as a table (a copy): ``theme, category, definition, aliases``."""
+        return self._table.copy()
+
+    @property
+    def themes(self) -> list[str]:
+        """Themes in codebook order."""
+        return list(self._table["theme"])
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories in their stated order."""
+        return list(self._categories)
+
+    @property
+    def history(self) -> list[dict[str, object]]:
+        """The operations applied so far, oldest first, as dicts."""
+        return self._history.to_dict("records")
+
+    def history_frame(self) -> pd.DataFrame:
+        """Return the history as a table with columns :data:`HISTORY_COLUMNS` (a copy)."""
+        return self._history.copy()
+
+    def category_of(self, theme: str) -> str | None:
+        """Return the category of ``theme`` (matched by :func:`label_key`)."""
+        key = label_key(theme)
+        hit = self._table.loc[self._table["theme"].map(label_key) == key, "category"]
+        return None if hit.empty else hit.iat[0]
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        return (f"Codebook({len(self)} themes in {len(self._categories)} categories, "
+                f"{len(self._history)} operations)")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Codebook):
+            return NotImplemented
+        return (self._categories == other._categories
+                and self._table.astype(object).where(self._table.notna(), None)
+                .equals(other._table.astype(object).where(other._table.notna(), None)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- refinement operations ---------------------------------------------------------------
+    def _row(self, theme: str) -> int:
+        keys = self._table["theme"].map(label_key)
+        hits = list(keys[keys == label_key(theme)].index)
+        if not hits:
+            near = suggest_themes(theme, self.themes)
+            tip = f"; did you mean {' or '.join(map(repr, near))}?" if near else ""
+            raise KeyError(f"theme {theme!r} is not in the codebook{tip}")
+        return hits[0]
+
+    def _with(self, table: pd.DataFrame, categories: list[str], op: dict[str, object]
+              ) -> Codebook:
+        history = self._history.copy()
+        row = {c: op.get(c) for c in HISTORY_COLUMNS}
+        row["step"] = len(history) + 1
+        history = pd.concat([history, pd.DataFrame([row])], ignore_index=True) \
+            if len(history) else pd.DataFrame([row], columns=list(HISTORY_COLUMNS))
+        return Codebook(table, categories=categories, history=history)
+
+    def merge(self, themes: list[str], into: str, *, category: str | None = None,
+              definition: str | None = None, comment: str | None = None) -> Codebook:
+        """Merge several themes (or raw labels) into one.
+
+        Parameters
+        ----------
+        themes : list of str
+            Themes to merge; labels not in the codebook are accepted (raw labels of the
+            notes) and become aliases of ``into``.
+        into : str
+            The merged theme; may be one of ``themes`` or a new name.
+        category : str, optional
+            Its category; default: the category of the first of ``themes`` in the codebook.
+        definition, comment : str, optional
+            Definition of the merged theme; a note for the audit trail.
+        """
+        into = normalize_label(into)
+        if not themes:
+            raise ValueError("merge needs at least one theme")
+        table = self._table
+        keys = table["theme"].map(label_key)
+        merged_keys = {label_key(t) for t in themes}
+        rows = table[keys.isin(merged_keys)]
+        category = category or (rows["category"].iat[0] if len(rows) else None)
+        if category is None:
+            raise ValueError(f"give a category for {into!r}: none of {themes} is in the codebook")
+        aliases = [a for cell in rows["aliases"] for a in _parts(cell)]
+        aliases += [normalize_label(t) for t in themes if label_key(t) != label_key(into)]
+        aliases = list(dict.fromkeys(a for a in aliases if label_key(a) != label_key(into)))
+        defs = [d for d in rows["definition"] if d]
+        new = {"theme": into, "category": category,
+               "definition": definition or (defs[0] if defs else None),
+               "aliases": _join(aliases) or None}
+        position = int(rows.index[0]) if len(rows) else len(table)
+        rest = table[~keys.isin(merged_keys | {label_key(into)})]
+        before = rest[rest.index < position]
+        after = rest[rest.index > position]
+        out = pd.concat([before, pd.DataFrame([new]), after], ignore_index=True)
+        return self._with(out, self._categories + ([category] if category not in
+                                                   self._categories else []),
+                          {"operation": "merge", "themes": _join(map(normalize_label, themes)),
+                           "target": into, "category": category, "comment": comment})
+
+    def rename(self, theme: str, new: str, *, comment: str | None = None) -> Codebook:
+        """Rename a theme; the old name becomes an alias so earlier notes still match."""
+        i = self._row(theme)
+        new = normalize_label(new)
+        if label_key(new) != label_key(theme) and label_key(new) in set(
+                self._table["theme"].map(label_key)):
+            raise ValueError(f"{new!r} is already a theme; use merge() to combine themes")
+        table = self._table.copy()
+        old = table.at[i, "theme"]
+        aliases = list(dict.fromkeys([*_parts(table.at[i, "aliases"]), old]))
+        table.at[i, "theme"] = new
+        table.at[i, "aliases"] = _join(a for a in aliases if label_key(a) != label_key(new))
+        return self._with(table, self._categories,
+                          {"operation": "rename", "themes": old, "target": new,
+                           "category": table.at[i, "category"], "comment": comment})
+
+    def move(self, theme: str, category: str, *, comment: str | None = None) -> Codebook:
+        """Move a theme to another (possibly new) category."""
+        i = self._row(theme)
+        category = normalize_label(category)
+        table = self._table.copy()
+        table.at[i, "category"] = category
+        cats = self._categories + ([category] if category not in self._categories else [])
+        return self._with(table, cats, {"operation": "move", "themes": table.at[i, "theme"],
+                                        "category": category, "comment": comment})
+
+    def split(self, theme: str, into: tuple[str, str], *, keyword: str | None = None,
+              sources: Iterable[str] | None = None, categories: tuple[str, str] | None = None,
+              comment: str | None = None) -> Codebook:
+        """Split a theme in two; a rule tells which notes go to the first new theme.
+
+        Parameters
+        ----------
+        theme : str
+            The theme to split.
+        into : (str, str)
+            The two new themes: notes matching the rule go to the first, the rest to the
+            second (which may keep the old name).
+        keyword : str, optional
+            A regular expression searched, case-insensitively, in each note's text.
+        sources : iterable of str, optional
+            Note sources (``notes!D12``) that go to the first theme.
+        categories : (str, str), optional
+            Categories of the new themes; default: the old theme's, for both.
+        comment : str, optional
+            A note for the audit trail.
+        """
+        if (keyword is None) == (sources is None):
+            raise ValueError("split needs exactly one rule: keyword=... or sources=[...]")
+        if len(into) != 2:
+            raise ValueError("split into exactly two themes: into=('new', 'rest')")
+        if keyword is not None:
+            try:
+                re.compile(keyword)
+            except re.error as exc:
+                raise ValueError(f"keyword {keyword!r} is not a valid pattern: {exc}") from None
+            rule = f"keyword: {keyword}"
+        else:
+            rule = "sources: " + " ".join(str(s) for s in sources or [])
+        i = self._row(theme)
+        table = self._table
+        old = table.loc[i]
+        cats = categories or (old["category"], old["category"])
+        a, b = (normalize_label(x) for x in into)
+        rows = [
+            {"theme": a, "category": cats[0], "definition": None, "aliases": None},
+            {"theme": b, "category": cats[1],
+             "definition": old["definition"] if label_key(b) == label_key(old["theme"]) else None,
+             "aliases": old["aliases"] if label_key(b) == label_key(old["theme"]) else None},
+        ]
+        existing = set(table.drop(index=i)["theme"].map(label_key))
+        clash = [x for x in (a, b) if label_key(x) in existing]
+        if clash:
+            raise ValueError(f"{clash[0]!r} is already a theme; choose new names for the split")
+        out = pd.concat([table.loc[: i - 1], pd.DataFrame(rows), table.loc[i + 1:]],
+                        ignore_index=True)
+        new_cats = self._categories + [c for c in dict.fromkeys(cats)
+                                       if c not in self._categories]
+        return self._with(out, new_cats, {"operation": "split", "themes": old["theme"],
+                                          "target": _join((a, b)), "category": _join(cats),
+                                          "rule": rule, "comment": comment})
+
+    # -- replay and application --------------------------------------------------------------
+    @classmethod
+    def replay(cls, base: Codebook, history: pd.DataFrame) -> Codebook:
+        """Apply a saved history (columns :data:`HISTORY_COLUMNS`) to ``base``, in step order.
+
+        Raises ``ValueError`` naming the step when an operation cannot be applied.
+        """
+        cb = base
+        for rec in history.sort_values("step", kind="stable").to_dict("records"):
+            op = str(rec.get("operation") or "").strip().casefold()
+            try:
+                _check_choice("operation", op, _OPERATIONS)
+                themes = _parts(rec.get("themes"))
+                target = _parts(rec.get("target"))
+                cats = _parts(rec.get("category"))
+                comment = rec.get("comment") if rec.get("comment") == rec.get("comment") else None
+                if op == "merge":
+                    cb = cb.merge(themes, target[0], category=cats[0] if cats else None,
+                                  comment=comment)
+                elif op == "rename":
+                    cb = cb.rename(themes[0], target[0], comment=comment)
+                elif op == "move":
+                    cb = cb.move(themes[0], cats[0], comment=comment)
+                else:
+                    kind, _, value = str(rec.get("rule") or "").partition(":")
+                    _check_choice("rule", kind.strip(), ("keyword", "sources"))
+                    rule = ({"keyword": value.strip()} if kind.strip() == "keyword"
+                            else {"sources": value.split()})
+                    cb = cb.split(themes[0], (target[0], target[1]),
+                                  categories=(cats[0], cats[-1]) if cats else None,
+                                  comment=comment, **rule)
+            except (KeyError, ValueError, IndexError) as exc:
+                msg = exc.args[0] if exc.args else type(exc).__name__
+                raise ValueError(f"history step {rec.get('step')} ({op or 'blank'}): {msg}") \
+                    from None
+        return cb
+
+    def relabel(self, notes: pd.DataFrame) -> pd.Series:
+        """Return the theme of every note after this codebook's history.
+
+        See :func:`relabel_notes`.
+        """
+        return relabel_notes(notes, self._history)
+
+    def apply(self, notes: pd.DataFrame) -> pd.DataFrame:
+        """Relabel the notes by the history and give each its category.
+
+        Returns a copy of ``notes`` with ``theme`` (categorical in codebook order, unknown
+        labels after) and ``category`` (ordered categorical in category order). The number of
+        notes never changes; labels the codebook does not know keep a missing category
+        (see :meth:`validate`).
+        """
+        out = notes.copy()
+        relabeled = self.relabel(notes)
+        spelling = {label_key(t): t for t in self._table["theme"]}
+        for t, aliases in zip(self._table["theme"], self._table["aliases"], strict=True):
+            for alias in _parts(aliases):
+                spelling.setdefault(label_key(alias), t)
+        relabeled = relabeled.map(lambda t: spelling.get(label_key(t), t))
+        order = list(dict.fromkeys([*self._table["theme"], *relabeled.dropna()]))
+        out["theme"] = pd.Categorical(relabeled, categories=order)
+        table = self._table[["theme", "category"]]
+        out = apply_codebook(out, table)
+        out["category"] = out["category"].cat.set_categories(self._categories, ordered=True)
+        return out
+
+    def validate(self, notes: pd.DataFrame | None = None) -> list[Problem]:
+        """List what keeps the categories from being a clean, mutually exclusive scheme.
+
+        Returns
+        -------
+        list of Problem
+            Errors: themes of the notes missing from the codebook (with the closest codebook
+            labels suggested). Warnings: codebook themes never used in the notes, categories
+            with no theme, themes without a category, and themes still in a residual category
+            such as 'Other' (a to-do list for the researcher). Mutual exclusivity itself is
+            guaranteed by construction: a codebook listing a theme under two categories
+            cannot be built (see :func:`validate_codebook` for the workbook check).
+        """
+        problems: list[Problem] = []
+        warn = {"severity": "warning", "sheet": "codebook"}
+        used_themes = set()
+        if notes is not None and len(notes):
+            relabeled = self.apply(notes)
+            used_themes = set(relabeled["theme"].dropna().astype(str))
+            unknown = relabeled.loc[relabeled["category"].isna() & relabeled["theme"].notna()]
+            for theme, grp in unknown.groupby("theme", observed=True, sort=False):
+                hint = suggest_themes(str(theme), self.themes)
+                tip = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
+                first = grp["source"].iat[0] if "source" in grp else "?"
+                problems.append(Problem(
+                    f"theme '{theme}' ({len(grp)} note{'s' if len(grp) != 1 else ''}, first at "
+                    f"{first}) is not in the codebook{tip}", sheet="codebook"))
+            for theme in self.themes:
+                if theme not in used_themes:
+                    problems.append(Problem(f"codebook theme '{theme}' is never used in the notes",
+                                            **warn))
+        counts = self._table["category"].value_counts()
+        for cat in self._categories:
+            if counts.get(cat, 0) == 0:
+                problems.append(Problem(f"category '{cat}' has no theme", **warn))
+        for theme in self._table.loc[self._table["category"].isna(), "theme"]:
+            problems.append(Problem(f"theme '{theme}' has no category", **warn))
+        problems.extend(residual_todo(self._table))
+        return problems
+
+
+def relabel_notes(notes: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """Return the theme of every note after the operations of ``history``, in step order.
+
+    Merges and renames map old labels to new ones; a split sends each note of the split theme
+    to its first new theme when the rule matches (``keyword: PATTERN`` searched in ``note``,
+    case-insensitively, or ``sources: CELL CELL ...`` matched against ``source``) and to the
+    second otherwise. Labels are matched by :func:`label_key`; moves change no label. The
+    result has one entry per note, in the same order.
+    """
+    themes = notes["theme"].astype(object).map(normalize_label)
+    if history is None or not len(history):
+        return themes
+    for rec in history.sort_values("step", kind="stable").to_dict("records"):
+        op = str(rec.get("operation") or "").strip().casefold()
+        keys = themes.map(label_key)
+        if op in ("merge", "rename"):
+            olds = {label_key(t) for t in _parts(rec.get("themes"))}
+            themes = themes.where(~keys.isin(olds), _parts(rec.get("target"))[0])
+        elif op == "split":
+            old = _parts(rec.get("themes"))[0]
+            a, b = _parts(rec.get("target"))[:2]
+            hit = keys == label_key(old)
+            kind, _, value = str(rec.get("rule") or "").partition(":")
+            if kind.strip() == "keyword":
+                text = (notes["note"].astype(object).fillna("").astype(str) if "note" in notes
+                        else pd.Series("", index=notes.index))
+                match = text.str.contains(value.strip(), case=False, regex=True)
+            else:
+                match = notes["source"].astype(str).isin(value.split())
+            themes = themes.where(~(hit & match), a).where(~(hit & ~match), b)
+    return themes
+
+
+def residual_todo(codebook: pd.DataFrame, *, file: str | None = None,
+                  sheet: str | None = "codebook") -> list[Problem]:
+    """Warn about themes still in a residual category ('Other', 'Altro', ...): a to-do list.
+
+    One warning per residual category naming its themes; see :data:`RESIDUAL_CATEGORIES`.
+    """
+    problems = []
+    for cat in dict.fromkeys(codebook["category"].dropna()):
+        if label_key(cat) in RESIDUAL_CATEGORIES:
+            todo = list(codebook.loc[codebook["category"] == cat, "theme"])
+            problems.append(Problem(
+                f"{len(todo)} theme(s) still in the residual category '{cat}', to relocate: "
+                f"{', '.join(todo)}", file=file, sheet=sheet, severity="warning"))
+    return problems

@@ -246,6 +246,10 @@ class Study:
         Accounting of every record read.
     source : pathlib.Path or None
         The file the study was read from.
+    history : pandas.DataFrame or None
+        The codebook's refinement history (``step, operation, themes, target, category,
+        rule, comment``; see :class:`analysis.codebook.Codebook`), already replayed on the
+        notes' raw labels; ``None`` when the input has none.
     """
 
     notes: pd.DataFrame
@@ -255,6 +259,7 @@ class Study:
     ratings: pd.DataFrame
     log: ImportLog = field(default_factory=ImportLog)
     source: Path | None = None
+    history: pd.DataFrame | None = None
 
     @property
     def groups(self) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["category_by_group", "overview", "theme_frequencies"]
+__all__ = ["category_by_group", "main_themes", "overview", "theme_frequencies"]
 
 
 def _require(notes: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -119,3 +119,58 @@ def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.Dat
     if normalize:
         return table / table.sum(axis=0)
     return table
+
+
+def main_themes(notes: pd.DataFrame, n: int = 9) -> pd.DataFrame:
+    """Return the ``n`` most frequent themes of each category (Table 2 of such papers).
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table with ``category`` set.
+    n : int, default 9
+        Themes per category (fewer when a category has fewer themes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (category, theme), categories in codebook order, themes by rank.
+        Columns: ``category``, ``rank`` (1 = most frequent in its category), ``theme``, one
+        column per group with its number of notes, ``total`` (notes in all groups),
+        ``sessions`` (group-sessions in which it came up).
+
+    Notes
+    -----
+    Ties are broken deterministically: more notes first, then more sessions, then more
+    groups, then codebook order. Themes without a category are left out.
+    """
+    if n < 1:
+        raise ValueError(f"n={n!r}: give a whole number of themes per category, 1 or more")
+    freq = theme_frequencies(notes).dropna(subset=["category"])
+    order = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
+    freq = freq.assign(_order=freq["theme"].map(order)).sort_values(
+        ["notes", "sessions", "groups", "_order"], ascending=[False, False, False, True])
+    by_group = pd.crosstab(notes["theme"], notes["group"], dropna=False)
+    by_group = by_group.reindex(columns=notes["group"].cat.categories, fill_value=0)
+    by_group.index = by_group.index.astype(str)
+    by_group.columns = by_group.columns.astype(str)
+    parts = []
+    for category in notes["category"].cat.categories:
+        top = freq[freq["category"] == category].head(n)
+        if top.empty:
+            continue
+        counts = by_group.reindex(top["theme"]).reset_index(drop=True)
+        part = pd.DataFrame({"category": str(category), "rank": range(1, len(top) + 1),
+                             "theme": top["theme"].to_numpy()})
+        part = pd.concat([part, counts], axis=1)
+        part["total"] = top["notes"].to_numpy()
+        part["sessions"] = top["sessions"].to_numpy()
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=["category", "rank", "theme", *by_group.columns, "total",
+                                     "sessions"])
+    out = pd.concat(parts, ignore_index=True)
+    out["category"] = pd.Categorical(out["category"],
+                                     categories=[str(c) for c in notes["category"].cat.categories],
+                                     ordered=True)
+    return out

@@ -10,9 +10,12 @@ import pandas as pd
 
 from ..codebook import (
     CODEBOOK_COLUMNS,
+    HISTORY_COLUMNS,
     apply_codebook,
     label_key,
     normalize_label,
+    relabel_notes,
+    residual_todo,
     split_aliases,
     suggest_themes,
     validate_codebook,
@@ -53,6 +56,7 @@ def build_study(
     ratings: pd.DataFrame | None = None,
     group_order: list[str] | None = None,
     source: Path | None = None,
+    history: pd.DataFrame | None = None,
 ) -> Study:
     """Turn raw tables into a :class:`~analysis.study.Study`.
 
@@ -72,6 +76,9 @@ def build_study(
         order, then natural sort of the names.
     source : pathlib.Path, optional
         The path read.
+    history : pandas.DataFrame, optional
+        The ``codebook_history`` sheet: operations replayed on the raw theme labels (in step
+        order) before they are matched to the codebook.
     """
     notes = notes.reset_index(drop=True)
     codebook = _empty(list(CODEBOOK_COLUMNS)) if codebook is None else codebook.copy()
@@ -88,6 +95,7 @@ def build_study(
     codebook_given = len(codebook) > 0
     if codebook_given:
         log.errors.extend(validate_codebook(codebook, file=file, sheet=codebook_sheet))
+        log.warnings.extend(residual_todo(codebook, file=file, sheet=codebook_sheet))
         # a theme listed twice: the first row wins (validate_codebook reported the rest)
         keys = codebook["theme"].map(label_key)
         codebook = codebook[~keys.duplicated()].reset_index(drop=True)
@@ -101,6 +109,16 @@ def build_study(
         for alias in split_aliases(aliases):
             spelling.setdefault(label_key(alias), (theme, "alias"))
 
+    if history is not None and len(history):
+        # replay the refinement history note by note (a split sends one label two ways)
+        history = _check_history(history, log, file)
+        relabeled = relabel_notes(notes, history)
+        changed = (relabeled.map(label_key) != notes["theme"].map(label_key)).to_numpy()
+        moved = notes.loc[changed, ["theme", "source"]].assign(new=relabeled[changed])
+        for (old, new), grp in moved.groupby(["theme", "new"], sort=False):
+            log.merges.append(LabelMerge(str(old), str(new), "history", len(grp),
+                                         str(grp["source"].iat[0])))
+        notes = notes.assign(theme=relabeled.where(changed, notes["theme"]))
     raw = notes["theme"].astype(object).to_numpy()
     codes, uniques = pd.factorize(raw)
     canon = np.empty(len(uniques), dtype=object)
@@ -183,7 +201,38 @@ def build_study(
     log.check_balance()
     return Study(notes=tidy.reset_index(drop=True), codebook=cb, sessions=sessions,
                  participants=participants, ratings=ratings.reset_index(drop=True), log=log,
-                 source=source)
+                 source=source, history=history if history is not None and len(history)
+                 else None)
+
+
+def _check_history(history: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
+    """Keep the well-formed operations of a codebook_history sheet; report the others."""
+    frame = history.copy()
+    for c in HISTORY_COLUMNS:
+        if c not in frame:
+            frame[c] = None
+    ok = []
+    for rec in frame.to_dict("records"):
+        op = str(rec["operation"] or "").strip().casefold()
+        where = {"file": file, "sheet": "codebook_history", "row": int(rec.get("_row", 0) or 0)}
+        if op not in ("merge", "rename", "split", "move"):
+            log.errors.append(Problem(f"operation {rec['operation']!r} is not one of merge, "
+                                      "rename, split, move; the row is not replayed",
+                                      column="operation", **where))
+        elif op in ("merge", "rename") and not rec["target"]:
+            log.errors.append(Problem(f"{op} needs a target theme; the row is not replayed",
+                                      column="target", **where))
+        elif op == "split" and (len(split_aliases(rec["target"])) != 2 or not str(
+                rec["rule"] or "").strip().startswith(("keyword:", "sources:"))):
+            log.errors.append(Problem(
+                "split needs two targets ('matching; rest') and a rule 'keyword: ...' or "
+                "'sources: ...'; the row is not replayed", column="rule", **where))
+        else:
+            rec["operation"] = op
+            ok.append(rec)
+    out = pd.DataFrame(ok, columns=list(frame.columns))
+    out["step"] = pd.to_numeric(out["step"]).astype("Int64") if len(out) else out["step"]
+    return out[list(HISTORY_COLUMNS)].sort_values("step", kind="stable").reset_index(drop=True)
 
 
 def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:

@@ -274,7 +274,7 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
         notes, log=log, file=file, codebook=side("codebook"),
         codebook_sheet=tables["codebook"][0] if "codebook" in tables else "codebook",
         sessions=side("sessions"), participants=side("participants"), ratings=side("ratings"),
-        group_order=group_order or None, source=path,
+        group_order=group_order or None, source=path, history=side("codebook_history"),
     )
 
 

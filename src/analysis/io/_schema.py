@@ -143,9 +143,33 @@ RATINGS = SheetSpec(
     ),
 )
 
+HISTORY = SheetSpec(
+    "codebook_history",
+    "Optional: how raw theme labels became the codebook, one operation per row, replayed on "
+    "the notes in step order (written by Codebook operations; see README).",
+    (
+        Column("step", True, "Order of the operation (1, 2, ...).", ("order", "n")),
+        Column("operation", True, "merge, rename, split or move.", ("op", "action")),
+        Column("themes", True,
+               "The theme(s) operated on; for merge, the labels merged, separated by ';'.",
+               ("theme", "from", "source themes")),
+        Column("target", False,
+               "merge/rename: the resulting theme; split: the two new themes, 'matching; rest'.",
+               ("into", "to", "new")),
+        Column("category", False, "Category of the result (move: the new category).", ()),
+        Column("rule", False,
+               "split only: 'keyword: PATTERN' (searched in the note text) or "
+               "'sources: notes!D12 notes!D40' (the notes that go to the first new theme).",
+               ()),
+        Column("comment", False, "Why: the researcher's note for the audit trail.",
+               ("reason", "memo", "note")),
+    ),
+    ("history", "codebook history", "audit trail"),
+)
+
 #: The template sheets, in workbook order.
 SHEETS: dict[str, SheetSpec] = {
-    s.name: s for s in (NOTES, CODEBOOK, SESSIONS, PARTICIPANTS, RATINGS)
+    s.name: s for s in (NOTES, CODEBOOK, SESSIONS, PARTICIPANTS, RATINGS, HISTORY)
 }
 
 

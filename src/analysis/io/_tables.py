@@ -238,7 +238,7 @@ def parse_table(
             failures.append((name, parsed == None, lambda v: f"valence {_describe(v)} is not one "  # noqa: E711
                              "of negative, neutral, positive (or -, +, blank)"))
             out[name] = parsed
-        elif name in ("attendance", "age", "years_experience", "duration_min", "score"):
+        elif name in ("attendance", "age", "years_experience", "duration_min", "score", "step"):
             if raw is None:
                 out[name] = np.full(n, np.nan)
                 continue

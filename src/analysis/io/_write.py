@@ -239,6 +239,8 @@ def write_study(study: Study, path: str | os.PathLike[str]) -> Path:
     _write_frame(wb, SHEETS["participants"], study.participants)
     if len(study.ratings):
         _write_frame(wb, SHEETS["ratings"], study.ratings)
+    if study.history is not None and len(study.history):
+        _write_frame(wb, SHEETS["codebook_history"], study.history)
     return _save(wb, path)
 
 
