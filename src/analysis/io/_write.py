@@ -296,6 +296,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike[str
         with atomic_path(out / f"{name}.csv") as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n")
         written.append(out / f"{name}.csv")
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Font
+
     wb = _new_workbook()
     for name, frame in safe.items():
         ws = wb.create_sheet(name)
@@ -303,14 +306,10 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike[str
         for row in frame.itertuples(index=False, name=None):
             ws.append([_cell_value(v) for v in row])
         for cell in ws[1]:
-            from openpyxl.styles import Font
-
             cell.font = Font(bold=True)
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, str):
-                    from openpyxl.cell.cell import TYPE_STRING
-
-                    cell.data_type = TYPE_STRING
+                    cell.data_type = TYPE_STRING  # text stays text, never a formula
     written.append(_save(wb, out / workbook))
     return written
