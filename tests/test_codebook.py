@@ -243,3 +243,18 @@ def test_check_reports_two_categories_and_residual_todo(xlsx, capsys):
     assert ("cb.xlsx, sheet 'codebook', row 4, column A (theme): theme 'Guilt' is listed under "
             "2 categories: 'Personal' (row 2), 'Ethical' (row 4)") in out
     assert "1 theme(s) still in the residual category 'Other', to relocate: Misc" in out
+
+
+@pytest.mark.parametrize("suffix", [".qdc", ".csv"])
+def test_codebook_file_round_trip_through_qda_formats(example_study, tmp_path, suffix):
+    cb = Codebook.from_study(example_study)
+    path = cb.write(tmp_path / f"codebook{suffix}")
+    back = Codebook.read(path)
+    assert back == cb
+    assert back.themes == list(example_study.codebook["theme"])
+    assert back.categories == example_study.categories
+
+
+def test_codebook_write_rejects_unknown_suffix(example_study, tmp_path):
+    with pytest.raises(ValueError, match=r"'\.txt' is not one of '\.qdc', '\.csv'"):
+        Codebook.from_study(example_study).write(tmp_path / "c.txt")

@@ -9,9 +9,11 @@ spelling tidy; :func:`label_key` gives the key two labels must share to count as
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -326,6 +328,48 @@ class Codebook:
         history = getattr(study, "history", None)
         return cls(study.codebook, categories=list(study.notes["category"].cat.categories),
                    history=history if history is not None and len(history) else None)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Codebook:
+        """Read a codebook file: REFI-QDA ``.qdc``, Taguette codebook ``.csv``, or a workbook.
+
+        A workbook (``.xlsx``, ``.xlsm``, ``.ods``) is read with
+        :func:`analysis.read_study` and its ``codebook`` sheet (and ``codebook_history``) used.
+        Warnings from the QDA formats (vendor quirks) are emitted as ``UserWarning``.
+
+        Raises
+        ------
+        analysis.io.InputError
+            When the file cannot be read (one sentence naming the file).
+        """
+        import warnings
+
+        from . import io
+
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix in (".qdc", ".csv"):
+            reader = io.read_qdc if suffix == ".qdc" else io.read_taguette_codebook
+            table, problems = reader(p)
+            for problem in problems:
+                warnings.warn(str(problem), UserWarning, stacklevel=2)
+            return cls(table)
+        study = io.read_study(p)
+        return cls.from_study(study)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the codebook as REFI-QDA ``.qdc`` or Taguette codebook ``.csv`` (by suffix).
+
+        To keep the codebook with the notes, write the study instead
+        (:func:`analysis.write_study` writes the ``codebook`` and ``codebook_history`` sheets).
+        """
+        from . import io
+
+        p = Path(path)
+        suffix = p.suffix.lower()
+        _check_choice("file suffix", suffix, (".qdc", ".csv"))
+        writer = io.write_qdc if suffix == ".qdc" else io.write_taguette_codebook
+        return writer(self.table, p)
 
     # -- views -----------------------------------------------------------------------------
     @property

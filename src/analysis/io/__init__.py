@@ -2,7 +2,9 @@
 
 ``read_study`` reads the template workbook (``.xlsx``, ``.xlsm``, ``.ods``), grid workbooks
 (a sheet per group) and CSV notes tables; ``write_study`` and ``write_template`` write the
-template workbook.
+template workbook. Codebooks are exchanged with QDA tools as REFI-QDA ``.qdc`` files
+(``read_qdc``, ``write_qdc``) and Taguette codebook CSV (``read_taguette_codebook``,
+``write_taguette_codebook``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from ..study import Study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
+from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
 from ._readers import Limits, detect_format, read_csv_study, read_workbook_study
 from ._write import atomic_path, neutralize_formula, write_study, write_tables, write_template
 
@@ -23,9 +26,13 @@ __all__ = [
     "atomic_path",
     "detect_format",
     "neutralize_formula",
+    "read_qdc",
     "read_study",
+    "read_taguette_codebook",
+    "write_qdc",
     "write_study",
     "write_tables",
+    "write_taguette_codebook",
     "write_template",
 ]
 
