@@ -351,6 +351,19 @@ def check(study: Study) -> None:
         LOCKDOWN_END)
 
 
+# How the codebook was refined (the workbook's codebook_history sheet): two raw labels of the
+# notes merged into their themes, and one theme moved after discussion. Replayed on reading.
+HISTORY = pd.DataFrame(
+    [(1, "merge", "smart working; Remote working arrangements", "Remote working arrangements",
+      PRACTICAL, None, "colloquial label used in Group 1 for the same arrangements"),
+     (2, "merge", "PPE; PPE and safety protocols", "PPE and safety protocols", PRACTICAL, None,
+      "abbreviation used in Group 3"),
+     (3, "move", "Unexpected networks", None, PRACTICAL, None,
+      "first filed as methodological; the notes are about how help was organized")],
+    columns=["step", "operation", "themes", "target", "category", "rule", "comment"],
+)
+
+
 def main(out: Path = OUT) -> Study:
     """Build the study, check it, write it, read it back and print its summary."""
     rng = np.random.default_rng(SEED)
@@ -360,12 +373,13 @@ def main(out: Path = OUT) -> Study:
     codebook = pd.DataFrame([(t.label, t.category, t.definition, t.aliases) for t in THEMES],
                             columns=["theme", "category", "definition", "aliases"])
     study = Study(notes=notes, codebook=codebook, sessions=sessions, participants=participants,
-                  ratings=make_ratings(rng, participants))
+                  ratings=make_ratings(rng, participants), history=HISTORY)
     check(study)
     write_study(study, out)
     back = read_study(out)
     assert not back.log.all_errors and not back.log.warnings, back.log.problems_frame()
     assert len(back.notes) == len(notes) and len(back.log.merges) == len(VARIANTS)
+    assert back.history is not None and len(back.history) == len(HISTORY)
     print(f"wrote {out.name}: {back.summary()}")
     return back
 
