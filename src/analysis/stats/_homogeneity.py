@@ -1,4 +1,4 @@
-"""Indices and tests: DataFrame in, DataFrame out, full precision (round only for display)."""
+"""Homogeneity of categories: how strongly their themes co-occur in sessions."""
 
 from __future__ import annotations
 
