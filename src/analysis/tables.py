@@ -6,9 +6,18 @@ codebook order, valence), so tables line up with each other and with the charts.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["category_by_group", "main_themes", "overview", "theme_frequencies"]
+__all__ = [
+    "PHASES",
+    "category_by_group",
+    "counts",
+    "main_themes",
+    "overview",
+    "phases",
+    "theme_frequencies",
+]
 
 
 def _require(notes: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -174,3 +183,132 @@ def main_themes(notes: pd.DataFrame, n: int = 9) -> pd.DataFrame:
                                      categories=[str(c) for c in notes["category"].cat.categories],
                                      ordered=True)
     return out
+
+
+#: Default names of the three phases of a programme.
+PHASES: tuple[str, ...] = ("beginning", "middle", "end")
+
+_OF = ("theme", "category")
+_BY = ("group", "session", "phase", "valence", None)
+_UNITS = ("notes", "sessions")
+
+
+def _choice(name: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+
+
+def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = None,
+           cuts: dict[str, tuple[int, int]] | None = None) -> pd.Series:
+    """Assign each note to a phase of its group's programme (beginning, middle, end).
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table.
+    n : int, default 3
+        Number of phases; each group's sessions (in session order) are split into ``n``
+        parts as equal as possible, earlier parts taking the extra session
+        (``numpy.array_split``), so groups with different numbers of sessions are comparable.
+    labels : tuple of str, optional
+        Phase names; default :data:`PHASES` for ``n=3``, else ``phase 1`` ... ``phase n``.
+    cuts : dict, optional
+        A user-given split instead: ``{label: (first_session, last_session)}``, the same for
+        every group; sessions outside every range get a missing phase.
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical aligned with ``notes``.
+    """
+    if cuts is not None:
+        names = list(cuts)
+        out = pd.Series(pd.NA, index=notes.index, dtype=object)
+        for name, (lo, hi) in cuts.items():
+            out[(notes["session"] >= lo) & (notes["session"] <= hi)] = name
+        return pd.Series(pd.Categorical(out, categories=names, ordered=True), index=notes.index,
+                         name="phase")
+    if n < 1:
+        raise ValueError(f"n={n!r}: give a number of phases of 1 or more")
+    names = list(labels) if labels else (list(PHASES) if n == 3 else
+                                         [f"phase {i + 1}" for i in range(n)])
+    if len(names) != n:
+        raise ValueError(f"{len(names)} labels given for n={n} phases")
+    mapping: dict[tuple[object, int], str] = {}
+    for group, sess in notes[["group", "session"]].drop_duplicates().groupby("group",
+                                                                             observed=True):
+        ordered = sorted(int(x) for x in sess["session"])
+        for name, part in zip(names, np.array_split(np.array(ordered), n), strict=True):
+            for x in part:
+                mapping[(group, int(x))] = name
+    keys = zip(notes["group"], notes["session"].astype(int), strict=True)
+    values = [mapping.get(k) for k in keys]
+    return pd.Series(pd.Categorical(values, categories=names, ordered=True), index=notes.index,
+                     name="phase")
+
+
+def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group",
+           unit: str = "notes", per_session: bool = False, phase: pd.Series | None = None
+           ) -> pd.DataFrame:
+    """Count themes or categories, overall or by group, session, phase or valence.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table.
+    of : {"category", "theme"}
+        What is counted (rows, in codebook order).
+    by : {"group", "session", "phase", "valence", None}
+        The columns: groups (in order), group-sessions (``Group 1 #3``), phases (see
+        :func:`phases`; pass ``phase=`` for another split), valences, or one ``total`` column.
+    unit : {"notes", "sessions"}
+        ``"notes"`` counts notes; ``"sessions"`` counts the group-sessions in which it came
+        up (each at most once per session).
+    per_session : bool, default False
+        Divide each column by its number of sessions (sessions of the group, of the phase,
+        or all sessions): a rate that makes groups with different numbers of sessions
+        comparable. Sessions are those with at least one note.
+    phase : pandas.Series, optional
+        Phase of each note (default ``phases(notes)``), used when ``by="phase"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: themes or categories (ordered); columns: the levels of ``by``. Integers, or
+        floats when ``per_session`` is True.
+    """
+    _choice("of", of, _OF)
+    _choice("by", by, _BY)
+    _choice("unit", unit, _UNITS)
+    _require(notes, ("group", "session", of) + ((by,) if by in ("group", "valence") else ()))
+    data = notes.assign(_all="total", _gs=notes["group"].astype(str) + " #"
+                        + notes["session"].astype(str))
+    if by == "phase":
+        data["phase"] = phase if phase is not None else phases(notes)
+    column = {"group": "group", "session": "_gs", "phase": "phase", "valence": "valence",
+              None: "_all"}[by]
+    if unit == "sessions":
+        data = data.drop_duplicates(["group", "session", of, column])
+    table = pd.crosstab(data[of], data[column], dropna=False)
+    rows = list(notes[of].cat.categories)
+    if by == "session":
+        sess = notes[["group", "session"]].drop_duplicates().sort_values(["group", "session"])
+        cols = list(sess["group"].astype(str) + " #" + sess["session"].astype(str))
+    elif by is None:
+        cols = ["total"]
+    else:
+        cols = list(data[column].cat.categories)
+    table = table.reindex(index=rows, columns=cols, fill_value=0)
+    if per_session:
+        sessions = data.drop_duplicates(["group", "session"])
+        if by in ("group", "phase"):
+            n = sessions.groupby(column, observed=False).size().reindex(cols)
+        elif by == "session":
+            n = pd.Series(1, index=cols)
+        else:
+            n = pd.Series(len(sessions), index=cols)
+        table = table / n.replace(0, np.nan)
+    table.index = pd.CategoricalIndex(table.index.astype(str), categories=[str(r) for r in rows],
+                                      ordered=True, name=of)
+    table.columns = pd.Index([str(c) for c in cols], name=by or "")
+    return table

@@ -5,6 +5,17 @@ Every function documents the columns it returns. Modules: homogeneity of categor
 saturation, inter-coder agreement, and descriptive summaries of participants and ratings.
 """
 
-from ._homogeneity import category_homogeneity, session_jaccard, theme_homogeneity
+from ._describe import participants_table, ratings_summary
+from ._homogeneity import category_homogeneity, cooccurrence, session_jaccard, theme_homogeneity
+from ._saturation import saturation, saturation_point
 
-__all__ = ["category_homogeneity", "session_jaccard", "theme_homogeneity"]
+__all__ = [
+    "category_homogeneity",
+    "cooccurrence",
+    "participants_table",
+    "ratings_summary",
+    "saturation",
+    "saturation_point",
+    "session_jaccard",
+    "theme_homogeneity",
+]

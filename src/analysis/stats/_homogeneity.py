@@ -5,38 +5,69 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["category_homogeneity", "session_jaccard", "theme_homogeneity"]
+__all__ = ["category_homogeneity", "cooccurrence", "session_jaccard", "theme_homogeneity"]
 
 
-def _presence(notes: pd.DataFrame) -> pd.DataFrame:
-    """Return the boolean theme x session matrix (was the theme noted in that session)."""
-    used = notes.dropna(subset=["theme"])
+def _presence(notes: pd.DataFrame, level: str = "theme") -> pd.DataFrame:
+    """Return the boolean theme (or category) x session matrix of presence."""
+    used = notes.dropna(subset=[level])
     keys = used["group"].astype(str) + "\x1f" + used["session"].astype(str)
-    table = pd.crosstab(used["theme"].astype(str), keys) > 0
-    order = [str(t) for t in notes["theme"].cat.categories if str(t) in table.index]
+    table = pd.crosstab(used[level].astype(str), keys) > 0
+    order = [str(t) for t in notes[level].cat.categories if str(t) in table.index]
     return table.reindex(order)
+
+
+def cooccurrence(notes: pd.DataFrame, *, level: str = "theme", measure: str = "count"
+                 ) -> pd.DataFrame:
+    """Co-occurrence of themes (or categories) within sessions.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table.
+    level : {"theme", "category"}
+    measure : {"count", "jaccard"}
+        ``"count"``: number of group-sessions in which both came up (the diagonal is the
+        number of sessions of each); ``"jaccard"``: that count divided by the number of
+        sessions in which either came up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square and symmetric, in codebook order on both axes.
+    """
+    if level not in ("theme", "category"):
+        raise ValueError(f"level={level!r} is not one of 'theme', 'category'")
+    if measure not in ("count", "jaccard"):
+        raise ValueError(f"measure={measure!r} is not one of 'count', 'jaccard'")
+    presence = _presence(notes, level)
+    m = presence.to_numpy(dtype=np.int64)
+    inter = m @ m.T
+    if measure == "jaccard":
+        sizes = m.sum(axis=1)
+        union = sizes[:, None] + sizes[None, :] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(union > 0, inter / union, 0.0)
+    else:
+        values = inter
+    names = list(presence.index)
+    return pd.DataFrame(values, index=pd.Index(names, name=level),
+                        columns=pd.Index(names, name=level))
 
 
 def session_jaccard(notes: pd.DataFrame) -> pd.DataFrame:
     """Jaccard similarity of the session sets of every pair of themes.
 
     For themes *a* and *b* with session sets *A* and *B* (the group-sessions in which each was
-    noted), J = |A ∩ B| / |A ∪ B|; 1 on the diagonal.
+    noted), J = |A ∩ B| / |A ∪ B|; 1 on the diagonal. Same as
+    ``cooccurrence(notes, level="theme", measure="jaccard")``.
 
     Returns
     -------
     pandas.DataFrame
         Square, themes (codebook order) on both axes.
     """
-    m = _presence(notes).to_numpy(dtype=np.int64)
-    inter = m @ m.T
-    sizes = m.sum(axis=1)
-    union = sizes[:, None] + sizes[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        jac = np.where(union > 0, inter / union, 0.0)
-    names = list(_presence(notes).index)
-    return pd.DataFrame(jac, index=pd.Index(names, name="theme"),
-                        columns=pd.Index(names, name="theme"))
+    return cooccurrence(notes, level="theme", measure="jaccard")
 
 
 def _category_of(notes: pd.DataFrame) -> pd.Series:
