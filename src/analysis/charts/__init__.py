@@ -7,5 +7,7 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 
 from ._bars import theme_bars
 from ._base import save_figure
+from ._frequency import count_bars, heatmap, saturation_curve, valence_bars
 
-__all__ = ["save_figure", "theme_bars"]
+__all__ = ["count_bars", "heatmap", "saturation_curve", "save_figure", "theme_bars",
+           "valence_bars"]

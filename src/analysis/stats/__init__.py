@@ -5,14 +5,20 @@ Every function documents the columns it returns. Modules: homogeneity of categor
 saturation, inter-coder agreement, and descriptive summaries of participants and ratings.
 """
 
+from ._agreement import agreement, presence_by_coder
+from ._association import chi2_independence, commonality
 from ._describe import participants_table, ratings_summary
 from ._homogeneity import category_homogeneity, cooccurrence, session_jaccard, theme_homogeneity
 from ._saturation import saturation, saturation_point
 
 __all__ = [
+    "agreement",
     "category_homogeneity",
+    "chi2_independence",
+    "commonality",
     "cooccurrence",
     "participants_table",
+    "presence_by_coder",
     "ratings_summary",
     "saturation",
     "saturation_point",

@@ -1,0 +1,342 @@
+"""Inter-coder agreement on theme (or category) presence in double-coded sessions."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Literal
+
+import krippendorff
+import numpy as np
+import pandas as pd
+
+__all__ = ["agreement", "presence_by_coder"]
+
+_LEVELS = ("theme", "category")
+_UNITS = ("all", "noted")
+_COLUMNS = ["n_units", "percent_agreement", "kappa", "alpha", "coders", "unit"]
+
+
+def _check_argument(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(
+            f"{name}={value!r}: use one of {', '.join(repr(a) for a in allowed)}"
+        )
+
+
+def _names_in_order(values: pd.Series) -> list[str]:
+    """Return the distinct non-missing values as strings, categorical order first."""
+    present = list(dict.fromkeys(str(v) for v in values.dropna()))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        seen = set(present)
+        return [str(c) for c in values.cat.categories if str(c) in seen]
+    return present
+
+
+def _levels(values: pd.Series) -> list[str]:
+    """Return every theme (or category) that can be a unit: all categories of a categorical."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(c) for c in values.cat.categories]
+    return list(dict.fromkeys(str(v) for v in values.dropna()))
+
+
+def _prepare(notes: pd.DataFrame, level: str, units: str,
+             coders: tuple[str, ...] | list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """Validate the arguments; return the notes of the chosen coders and the coder names."""
+    _check_argument("level", level, _LEVELS)
+    _check_argument("units", units, _UNITS)
+    if "coder" not in notes.columns:
+        raise ValueError(
+            "notes table has no 'coder' column: inter-coder agreement needs notes that say "
+            "which coder made them, with some sessions coded by two or more coders"
+        )
+    missing = [c for c in ("group", "session", level) if c not in notes.columns]
+    if missing:
+        raise ValueError(
+            f"notes table lacks column(s) {', '.join(missing)}; pass study.notes "
+            "(the table returned by read_study)"
+        )
+    used = notes.dropna(subset=["group", "session", "coder"])
+    present = _names_in_order(used["coder"])
+    if coders is not None:
+        if isinstance(coders, str):
+            raise TypeError(f"coders={coders!r}: give a sequence of coder names, e.g. "
+                            "('R1', 'R2')")
+        chosen = [str(c) for c in coders]
+        if len(set(chosen)) < 2 or len(set(chosen)) != len(chosen):
+            raise ValueError(f"coders={tuple(coders)!r}: name two or more different coders")
+        unknown = [c for c in chosen if c not in present]
+        if unknown:
+            raise ValueError(
+                f"coders={tuple(coders)!r}: no notes by {', '.join(unknown)}; coders in the "
+                f"notes: {', '.join(present) or 'none'}"
+            )
+        used = used[used["coder"].astype(str).isin(chosen)]
+        present = chosen
+    elif len(present) < 2:
+        raise ValueError(
+            "notes name fewer than two coders "
+            f"({', '.join(present) if present else 'the coder column is empty'}): inter-coder "
+            "agreement needs sessions coded by two or more coders"
+        )
+    return used, present
+
+
+def _session_coders(used: pd.DataFrame) -> dict[tuple[str, int], set[str]]:
+    """Map each group-session to the set of coders with at least one note in it."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for g, s, c in zip(used["group"].astype(str), used["session"].astype("int64"),
+                       used["coder"].astype(str), strict=True):
+        out.setdefault((g, int(s)), set()).add(c)
+    return out
+
+
+def presence_by_coder(
+    notes: pd.DataFrame,
+    *,
+    level: Literal["theme", "category"] = "theme",
+    units: Literal["all", "noted"] = "all",
+    coders: tuple[str, ...] | list[str] | None = None,
+) -> pd.DataFrame:
+    """Presence (1/0) of each theme or category in each double-coded session, per coder.
+
+    The unit of analysis is a (group, session, theme) triple, or (group, session, category)
+    with ``level="category"``, in a *double-coded* session: a group-session in which at
+    least two coders noted something. Its value for a coder is 1 when the coder noted that
+    theme (a theme of that category) there at least once, else 0.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table (``study.notes``) with a ``coder`` column.
+    level : {"theme", "category"}, default "theme"
+        What is coded as present or absent.
+    units : {"all", "noted"}, default "all"
+        ``"all"``: every theme (category) of the codebook is a unit in every double-coded
+        session, so a theme that no coder noted there counts as agreement on its absence.
+        ``"noted"``: only units that at least one coder noted (the stricter view; agreed
+        absences are left out).
+    coders : sequence of str, optional
+        Coders to compare, e.g. ``("R1", "R2")``; default all coders with notes. Sessions
+        count as double-coded among these coders only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(group, session, theme)`` (or ``category``): groups and themes in their
+        categorical (codebook) order, sessions ascending. One ``Int64`` column per coder
+        (columns named ``coder``): 1 = noted at least once, 0 = coded the session but did not
+        note it, ``<NA>`` = did not code that session (possible only with three or more
+        coders, when a session was coded by some of them).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``level`` or ``units``; when the notes have no ``coder`` column, name
+        fewer than two coders, or have no double-coded session (the message says which).
+
+    Notes
+    -----
+    A coder counts as having coded a session when the notes hold at least one row by that
+    coder in it; a session a coder read and found nothing in cannot be told apart from one
+    the coder never read. Rows without a coder, group or session are left out. At the
+    category level a unit is present when any theme of that category was noted; notes whose
+    theme has no category are left out. All themes (categories) of the categorical dtype are
+    units, including codebook themes nobody used; for plain string columns the values that
+    occur in the notes are used.
+    """
+    used, names = _prepare(notes, level, units, coders)
+    sessions = _session_coders(used)
+    double = {k: v for k, v in sessions.items() if len(v) >= 2}
+    if not double:
+        per_coder = {c: sum(c in v for v in sessions.values()) for c in names}
+        counts = ", ".join(f"{c}: {n}" for c, n in per_coder.items())
+        raise ValueError(
+            "no double-coded session: no group-session has notes by two or more of the "
+            f"coders {', '.join(names)} (sessions with notes per coder: {counts})"
+        )
+    group_order = {g: i for i, g in enumerate(_levels(notes["group"]))}
+    keys = sorted(double, key=lambda k: (group_order.get(k[0], len(group_order)), k[1], k[0]))
+    themes = _levels(notes[level])
+
+    coded = used.dropna(subset=[level])
+    hits = set(zip(coded["group"].astype(str), coded["session"].astype("int64"),
+                   coded[level].astype(str), coded["coder"].astype(str), strict=True))
+    rows, values = [], []
+    for g, s in keys:
+        who = double[(g, s)]
+        for t in themes:
+            row = [(1 if (g, s, t, c) in hits else 0) if c in who else None for c in names]
+            if units == "noted" and not any(row):
+                continue
+            rows.append((g, s, t))
+            values.append(row)
+    index = pd.MultiIndex.from_arrays(
+        [pd.Index([r[0] for r in rows]),
+         pd.array([r[1] for r in rows], dtype="Int64"),
+         pd.Index([r[2] for r in rows])],
+        names=["group", "session", level])
+    data = {c: pd.array([v[j] for v in values], dtype="Int64") for j, c in enumerate(names)}
+    frame = pd.DataFrame(data, index=index)
+    frame.columns = pd.Index(names, name="coder")
+    return frame
+
+
+def _cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two 0/1 vectors, from exact counts; NaN when chance agreement is 1."""
+    n = len(a)
+    if n == 0:
+        return np.nan
+    a1, b1 = int(a.sum()), int(b.sum())
+    agree = int((a == b).sum())
+    chance = a1 * b1 + (n - a1) * (n - b1)  # n**2 * pe
+    if chance == n * n:
+        return np.nan
+    return (n * agree - chance) / (n * n - chance)
+
+
+def _alpha(matrix: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of a units x coders 0/1 matrix with NaN for missing."""
+    pairable = matrix[(~np.isnan(matrix)).sum(axis=1) >= 2]
+    observed = pairable[~np.isnan(pairable)]
+    if np.unique(observed).size < 2:
+        return np.nan
+    return float(krippendorff.alpha(reliability_data=pairable.T, value_domain=[0.0, 1.0],
+                                    level_of_measurement="nominal"))
+
+
+def _indices(matrix: np.ndarray) -> tuple[int, float, float, float]:
+    """Return n_units, percent agreement, kappa (both mean pairwise) and alpha."""
+    n_units = int(((~np.isnan(matrix)).sum(axis=1) >= 2).sum())
+    agreements, kappas = [], []
+    for i, j in combinations(range(matrix.shape[1]), 2):
+        both = ~np.isnan(matrix[:, i]) & ~np.isnan(matrix[:, j])
+        if not both.any():
+            continue
+        a, b = matrix[both, i], matrix[both, j]
+        agreements.append(float((a == b).mean()))
+        k = _cohen_kappa(a, b)
+        if not np.isnan(k):
+            kappas.append(k)
+    percent = float(np.mean(agreements)) if agreements else np.nan
+    kappa = float(np.mean(kappas)) if kappas else np.nan
+    return n_units, percent, kappa, _alpha(matrix)
+
+
+def agreement(
+    notes: pd.DataFrame,
+    *,
+    level: Literal["theme", "category"] = "theme",
+    coders: tuple[str, ...] | list[str] | None = None,
+    units: Literal["all", "noted"] = "all",
+) -> pd.DataFrame:
+    """Inter-coder agreement on theme (or category) presence in double-coded sessions.
+
+    Percent agreement, Cohen's kappa and Krippendorff's alpha (nominal) for each theme (or
+    category) and overall, on the units of :func:`presence_by_coder`.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table (``study.notes``) with a ``coder`` column.
+    level : {"theme", "category"}, default "theme"
+        Agreement on the presence of themes or of categories.
+    coders : sequence of str, optional
+        Coders to compare, e.g. ``("R1", "R2")``; default all coders with notes.
+    units : {"all", "noted"}, default "all"
+        ``"all"``: every codebook theme in every double-coded session (a theme neither coder
+        noted is an agreed absence). ``"noted"``: only units at least one coder noted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per theme (category) in codebook order, then a row ``All`` over all units;
+        index named ``theme`` (``category``). Columns:
+
+        - ``n_units``: units (double-coded sessions for a theme row; all units for ``All``).
+        - ``percent_agreement``: share of units on which the two coders agree (present in
+          both or absent in both); with more than two coders, the mean over coder pairs of
+          that share on the units both coded.
+        - ``kappa``: Cohen's kappa of the two coders on those units; with more than two
+          coders, the mean of the pairwise kappas that are defined (Light's kappa). NaN when
+          undefined: both coders gave one and the same value on every unit (chance agreement
+          is 1, so kappa is 0/0), e.g. a theme noted by both in every double-coded session or
+          noted by neither; also when there are no units.
+        - ``alpha``: Krippendorff's alpha, nominal, across all compared coders (missing
+          values allowed), computed with the ``krippendorff`` package. NaN under the same
+          condition (a single value in all the data) or without units.
+        - ``coders``: the coders compared, comma-separated.
+        - ``unit``: the unit of analysis, in words.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``level`` or ``units``; when the notes have no ``coder`` column, name
+        fewer than two coders, or have no double-coded session.
+
+    See Also
+    --------
+    presence_by_coder : The units and the values each coder gave them.
+
+    Notes
+    -----
+    Unit of analysis: the presence of a theme (noted at least once) in a double-coded
+    group-session, i.e. a session with notes by at least two coders. It does not compare
+    single notes, their wording, valence or how often a theme was noted. With
+    ``units="all"`` every codebook theme is a unit in each such session, so themes that
+    neither coder noted add agreed absences and raise percent agreement; kappa and alpha
+    correct for chance agreement and are less affected. ``units="noted"`` leaves agreed
+    absences out, the stricter view for percent agreement (it then equals
+    both / (both + only one), the share of noted units that both coders noted). Read kappa
+    and alpha with care there: the cell "absent for both" is empty by construction, so
+    chance agreement is high and both indices sit near or below 0 even when the coders
+    mostly agree; they are chance-corrected measures of the ``units="all"`` design.
+
+    A theme row rests on as many units as there are double-coded sessions (a handful in
+    many studies): its kappa and alpha are imprecise and are often undefined. The ``All``
+    row pools every unit of every theme into one table (it is not the mean of the theme
+    rows); it is the figure to report, with the per-theme rows as diagnostics.
+
+    Kappa for more than two coders is the mean of the pairwise Cohen's kappas over the
+    pairs for which it is defined (Light 1971); Krippendorff's alpha handles any number of
+    coders and missing values directly. To compare two given coders, pass ``coders``.
+
+    References
+    ----------
+    .. [1] Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational
+       and Psychological Measurement*, 20(1), 37-46.
+    .. [2] Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg
+       School for Communication Departmental Papers, University of Pennsylvania.
+       https://repository.upenn.edu/asc_papers/43
+    .. [3] Light, R. J. (1971). Measures of response agreement for qualitative data: some
+       generalizations and alternatives. *Psychological Bulletin*, 76(5), 365-377.
+
+    Examples
+    --------
+    >>> from analysis import example_path, read_study
+    >>> from analysis.stats import agreement
+    >>> table = agreement(read_study(example_path()).notes)
+    >>> row = table.loc["All"]
+    >>> print(row["n_units"], f"{row['percent_agreement']:.3f}", f"{row['kappa']:.3f}")
+    198 0.929 0.847
+    """
+    presence = presence_by_coder(notes, level=level, units=units, coders=coders)
+    names = list(presence.columns)
+    matrix = presence.to_numpy(dtype=float, na_value=np.nan)
+    labels = presence.index.get_level_values(level).to_numpy()
+    noun = "themes" if level == "theme" else "categories"
+    scope = (f"all codebook {noun}" if units == "all"
+             else f"{noun} noted by at least one coder")
+    unit = (f"{level} presence (noted at least once) per double-coded group-session; "
+            f"{scope}")
+    rows, index = [], []
+    for name in _levels(notes[level]):
+        rows.append(_indices(matrix[labels == name]))
+        index.append(name)
+    rows.append(_indices(matrix))
+    index.append("All")
+    table = pd.DataFrame(rows, columns=["n_units", "percent_agreement", "kappa", "alpha"],
+                         index=pd.Index(index, name=level))
+    table["n_units"] = table["n_units"].astype("int64")
+    table["coders"] = ", ".join(names)
+    table["unit"] = unit
+    return table[_COLUMNS]
