@@ -141,3 +141,11 @@ def test_applying_a_codebook_never_changes_the_number_of_notes():
         assert len(cb.apply(frame)) == len(themes)
 
     check()
+
+
+def test_one_coder_keeps_the_main_coder_and_uncoded_notes():
+    notes = pd.DataFrame({"coder": pd.Categorical(["R1", "R2", "R1", None]), "x": [1, 2, 3, 4]})
+    assert tables.one_coder(notes)["x"].tolist() == [1, 3, 4]
+    assert tables.one_coder(notes, "R2")["x"].tolist() == [2, 4]
+    with pytest.raises(ValueError, match="coder='R9' is not one of"):
+        tables.one_coder(notes, "R9")

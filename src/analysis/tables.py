@@ -14,6 +14,7 @@ __all__ = [
     "category_by_group",
     "counts",
     "main_themes",
+    "one_coder",
     "overview",
     "phases",
     "theme_frequencies",
@@ -312,3 +313,29 @@ def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group
                                       ordered=True, name=of)
     table.columns = pd.Index([str(c) for c in cols], name=by or "")
     return table
+
+
+def one_coder(notes: pd.DataFrame, coder: str | None = None) -> pd.DataFrame:
+    """Keep one coder's notes, so double-coded sessions are not counted twice.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table.
+    coder : str, optional
+        Whose notes to keep; default: the coder with the most notes (ties: first in order).
+        Notes without a coder are always kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows (all rows when nobody is named in ``coder``).
+    """
+    if "coder" not in notes or notes["coder"].isna().all():
+        return notes
+    sizes = notes["coder"].value_counts(sort=False)
+    if coder is None:
+        coder = sizes.idxmax()
+    elif coder not in sizes.index:
+        raise ValueError(f"coder={coder!r} is not one of {', '.join(map(repr, sizes.index))}")
+    return notes[(notes["coder"] == coder) | notes["coder"].isna()]
