@@ -10,7 +10,7 @@ EXAMPLE := data/example_study.xlsx
 REPORT_DIR := reports/example
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test lint notebooks lab data lock clean
+.PHONY: help venv report test browser lint notebooks lab data lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,14 @@ venv: $(STAMP) ## Build the virtual environment (.venv) from requirements.lock
 report: $(STAMP) ## Render the example study's report to reports/example/report.html
 	$(BIN)/python -m analysis report $(EXAMPLE) --out $(REPORT_DIR)
 
-test: $(STAMP) ## Run the whole test suite, notebooks included (pytest --nbval)
+browser: ## Install headless Chromium for the report's browser test (Debian/Ubuntu, as root)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null) || echo "could not install chromium: browser tests will be skipped"; \
+	else echo "chromium not installed and not root: browser tests will be skipped (see README)"; fi
+
+test: $(STAMP) browser ## Run the whole test suite, notebooks included (pytest --nbval)
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
 

@@ -18,10 +18,12 @@ def rendered(tmp_path_factory):
 
 def test_report_writes_html_figures_and_tables(rendered):
     out = rendered.parent
-    assert sorted(p.name for p in (out / "figures").iterdir()) == [
-        "theme_frequencies.pdf", "theme_frequencies.png", "theme_frequencies.svg"]
-    assert {"overview.csv", "category_by_group.csv", "theme_frequencies.csv",
-            "tables.xlsx"} <= {p.name for p in (out / "tables").iterdir()}
+    figures = {p.name for p in (out / "figures").iterdir()}
+    for name in ("theme_frequencies", "category_by_group", "valence_by_theme", "saturation"):
+        assert {f"{name}.svg", f"{name}.pdf", f"{name}.png"} <= figures
+    assert {"overview.csv", "category_by_group.csv", "main_themes.csv", "theme_frequencies.csv",
+            "chi2.csv", "commonality.csv", "participants.csv", "tables.xlsx"} <= {
+        p.name for p in (out / "tables").iterdir()}
     html = rendered.read_text(encoding="utf-8")
     assert "Session-notes analysis report" in html
     assert 'class="toc"' in html and "Theme frequencies" in html
@@ -41,7 +43,8 @@ def test_report_overview_matches_tables_csv(rendered, example_study):
     from analysis import tables
 
     csv = pd.read_csv(rendered.parent / "tables" / "overview.csv", index_col="group")
-    pd.testing.assert_frame_equal(csv, tables.overview(example_study.notes), check_names=False)
+    expected = tables.overview(tables.one_coder(example_study.notes))
+    pd.testing.assert_frame_equal(csv, expected, check_names=False)
 
 
 def test_two_renders_are_identical_without_timestamp(rendered, tmp_path):
