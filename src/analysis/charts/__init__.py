@@ -8,6 +8,34 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 from ._bars import theme_bars
 from ._base import save_figure
 from ._frequency import count_bars, heatmap, saturation_curve, valence_bars
+from ._venn import (
+    UpSetAxes,
+    category_sets,
+    category_venn,
+    group_theme_sets,
+    group_venn,
+    set_diagram,
+    upset,
+    upset_data,
+    venn,
+    venn_regions,
+)
 
-__all__ = ["count_bars", "heatmap", "saturation_curve", "save_figure", "theme_bars",
-           "valence_bars"]
+__all__ = [
+    "UpSetAxes",
+    "category_sets",
+    "category_venn",
+    "count_bars",
+    "group_theme_sets",
+    "group_venn",
+    "heatmap",
+    "saturation_curve",
+    "save_figure",
+    "set_diagram",
+    "theme_bars",
+    "upset",
+    "upset_data",
+    "valence_bars",
+    "venn",
+    "venn_regions",
+]
