@@ -80,3 +80,14 @@ def test_previous_report_survives_a_failed_run(rendered, xlsx):
 def test_png_in_report_folder_decodes(rendered):
     png = (rendered.parent / "figures" / "theme_frequencies.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(base64.b64encode(png)) > 1000
+
+
+@pytest.mark.parametrize("text", [
+    "group,session,theme\nG1,1,A\nG1,2,B\n",              # one group, no codebook
+    "group,session,theme,category\nG1,1,A,X\n",            # a single note
+])
+def test_report_renders_small_studies(tmp_path, text):
+    path = tmp_path / "small.csv"
+    path.write_text(text, encoding="utf-8")
+    html = render_report(path, tmp_path / "out", timestamp=False)
+    assert "Session-notes analysis report" in html.read_text(encoding="utf-8")
