@@ -91,3 +91,13 @@ def test_report_renders_small_studies(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     html = render_report(path, tmp_path / "out", timestamp=False)
     assert "Session-notes analysis report" in html.read_text(encoding="utf-8")
+
+
+def test_two_runs_differ_only_in_the_timestamp_line(tmp_path):
+    import difflib
+
+    a = render_report(EXAMPLE, tmp_path / "a").read_text(encoding="utf-8").splitlines()
+    b = render_report(EXAMPLE, tmp_path / "b").read_text(encoding="utf-8").splitlines()
+    changed = [line for line in difflib.unified_diff(a, b, lineterm="", n=0)
+               if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    assert all("Rendered " in line for line in changed), changed
