@@ -12,9 +12,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from . import __version__
 from .io import InputError, Limits, read_study, write_study, write_template
+from .privacy import find_identifying
 from .study import Problem, Study
 
 __all__ = ["main"]
@@ -24,9 +26,25 @@ MAX_LISTED = 50
 
 
 def _limits(args: argparse.Namespace) -> Limits:
+    raised: dict[str, float] = {}
     if getattr(args, "max_mb", None):
-        return Limits(max_file_mb=args.max_mb, max_uncompressed_mb=args.max_mb)
-    return Limits()
+        raised.update(max_file_mb=args.max_mb, max_uncompressed_mb=args.max_mb)
+    if getattr(args, "max_rows", None):
+        raised["max_rows"] = args.max_rows
+    if getattr(args, "max_cells", None):
+        raised["max_cells"] = args.max_cells
+    return Limits(**raised)
+
+
+def _count(text: str) -> int:
+    """Parse a positive whole number for --max-rows/--max-cells (``3000000``, ``3_000_000``)."""
+    try:
+        value = int(text.replace(",", "_"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
 
 
 def _print_list(title: str, items: Sequence[object]) -> None:
@@ -45,7 +63,10 @@ def check_payload(study: Study) -> dict[str, object]:
 
     Keys: ``file``, ``notes``, ``groups``, ``sessions``, ``themes``, ``categories``,
     ``rejected``, ``read``, ``kept``, ``errors`` and ``warnings`` (lists of problem dicts
-    with ``message`` and ``source``), ``merges`` (label merges), ``ok``.
+    with ``message`` and ``source``), ``privacy`` (what may be identifying data, found by
+    :func:`~analysis.privacy.find_identifying`: problem dicts of severity ``warning``, kept
+    apart from ``warnings``; they do not change ``ok`` or the exit status, but ``report``
+    refuses the study until they are gone), ``merges`` (label merges), ``ok``.
     """
     log = study.log
     payload: dict[str, object] = {"file": study.source.name if study.source else None}
@@ -56,6 +77,7 @@ def check_payload(study: Study) -> dict[str, object]:
         "by_sheet": log.by_sheet().reset_index().to_dict("records"),
         "errors": [p.to_dict() for p in log.all_errors],
         "warnings": [p.to_dict() for p in log.warnings],
+        "privacy": [p.to_dict() for p in find_identifying(study)],
         "merges": [m.__dict__ for m in log.merges],
         "ok": not log.all_errors,
     })
@@ -68,7 +90,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except InputError as exc:
         if args.json:
             print(json.dumps({"file": Path(args.input).name, "ok": False,
-                              "errors": [exc.problem.to_dict()], "warnings": []}, indent=2))
+                              "errors": [exc.problem.to_dict()], "warnings": [],
+                              "privacy": []}, indent=2))
         else:
             print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -89,6 +112,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   f"record{'s' if m.count != 1 else ''}, first at {m.first_source})"
                   for m in study.log.merges]
         _print_list("Theme labels merged", merges)
+        privacy = cast(list[dict[str, Any]], payload["privacy"])
+        _print_list("Possibly identifying data (use pseudonyms; `report` refuses until it is "
+                    "gone or --allow-identifying is given)",
+                    [f"{p['source']}: {p['message']}" if p["source"] else p["message"]
+                     for p in privacy])
         print("OK: no errors" if payload["ok"] else
               f"FAILED: {len(study.log.all_errors)} error(s) to fix")
     return 0 if payload["ok"] else 1
@@ -127,7 +155,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         result = render_report(args.input, args.out, show_code=args.show_code,
                                progress=not args.quiet, limits=_limits(args),
-                               dayfirst=not args.monthfirst)
+                               dayfirst=not args.monthfirst,
+                               allow_identifying=args.allow_identifying)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -152,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="read ambiguous text dates like 04/01/2020 as month/day")
         p.add_argument("--max-mb", type=float, metavar="MB",
                        help="raise the size limits (file and uncompressed content) to MB")
+        p.add_argument("--max-rows", type=_count, metavar="N",
+                       help=f"raise the rows-per-sheet limit (default {Limits.max_rows:,})")
+        p.add_argument("--max-cells", type=_count, metavar="N",
+                       help="raise the cells-per-sheet limit, rows times columns "
+                            f"(default {Limits.max_cells:,})")
 
     p = sub.add_parser("check", help="read and validate a study; list every problem")
     p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods) or .csv")
@@ -175,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--show-code", action="store_true", help="include code cells")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--allow-identifying", action="store_true",
+                   help="render even if the input seems to hold real names, e-mail addresses "
+                        "or phone numbers (listed by `check`); by default the report is "
+                        "refused, since reports must use pseudonyms only")
     reading_options(p)
     p.set_defaults(func=_cmd_report)
     return parser

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import __version__
 from .io import Limits, read_study
+from .privacy import find_identifying, format_findings
 
 __all__ = [
     "ReportError",
@@ -184,8 +185,11 @@ def _html(nb, *, show_code: bool, footer: str) -> str:
     body, _ = exporter.from_notebook_node(nb)
     toc = _toc(body)
     body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
-    main_open = re.search(r"<main[^>]*>", body)
-    if main_open and toc:
+    # the table of contents goes after the first cell (title and introduction)
+    cells = [m.start() for m in re.finditer(r'<div[^>]*class="jp-Cell ', body)]
+    if toc and len(cells) > 1:
+        body = body[: cells[1]] + toc + body[cells[1]:]
+    elif toc and (main_open := re.search(r"<main[^>]*>", body)):
         body = body[: main_open.end()] + toc + body[main_open.end():]
     return body.replace("</body>", footer + "</body>", 1)
 
@@ -200,6 +204,7 @@ def render_report(
     limits: Limits | None = None,
     dayfirst: bool = True,
     timestamp: bool = True,
+    allow_identifying: bool = False,
 ) -> Path:
     """Render the HTML report of a study.
 
@@ -222,6 +227,10 @@ def render_report(
         How ambiguous text dates are read.
     timestamp : bool, default True
         Add a "rendered at" line to the footer (the only part that differs between runs).
+    allow_identifying : bool, default False
+        Render even when :func:`~analysis.privacy.find_identifying` finds what may be real
+        names, e-mail addresses or phone numbers (``--allow-identifying``). By default such
+        a study is refused, before anything is written.
 
     Returns
     -------
@@ -233,7 +242,8 @@ def render_report(
     InputError
         The input cannot be read (as ``check`` exit 2).
     ReportError
-        The data has errors (as ``check`` exit 1) or a notebook cell failed.
+        The data has errors (as ``check`` exit 1), it may hold identifying data (unless
+        ``allow_identifying``), or a notebook cell failed.
     """
     src = Path(input_path).resolve()
     study = read_study(src, dayfirst=dayfirst, limits=limits)  # fail early, like `check`
@@ -242,6 +252,13 @@ def render_report(
         raise ReportError(
             f"{len(study.log.all_errors)} data error(s) must be fixed first (run `python -m "
             f"analysis check {src.name}`); the first: {first}")
+    if not allow_identifying and (found := find_identifying(study)):
+        raise ReportError(
+            f"{src.name} may hold identifying data ({len(found)} finding"
+            f"{'s' if len(found) != 1 else ''}); reports must use pseudonyms only. Remove or "
+            "pseudonymize it and run again, or pass --allow-identifying "
+            "(allow_identifying=True) if it may be shared as it is:\n"
+            + format_findings(found))
     nb_path = Path(notebook) if notebook else find_notebook()
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

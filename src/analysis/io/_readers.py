@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
+import posixpath
+import re
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
-from ..study import ImportLog, Problem, Study
+from ..study import ImportLog, Problem, Study, _excel_column
 from ._build import build_study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._grid import find_grid_header, parse_grid
 from ._schema import SHEETS, sheet_for
-from ._tables import parse_table
+from ._tables import ParsedTable, parse_table
 
 __all__ = ["Limits", "detect_format", "read_csv_study", "read_workbook_study"]
 
@@ -35,8 +41,9 @@ _IGNORED_SHEETS = {"readme", "about", "info", "instructions", "istruzioni", "leg
 class Limits:
     """Size limits checked before a file is read into memory.
 
-    Raise one by passing ``limits=Limits(max_uncompressed_mb=...)`` to
-    :func:`~analysis.read_study`, or ``--max-mb`` on the command line.
+    Raise one by passing e.g. ``limits=Limits(max_rows=5_000_000)`` to
+    :func:`~analysis.read_study`, or ``--max-mb``, ``--max-rows``, ``--max-cells`` on the
+    command line.
 
     Attributes
     ----------
@@ -45,10 +52,25 @@ class Limits:
     max_uncompressed_mb : float
         Largest total uncompressed size of a workbook's parts, in MiB (default 2048): a
         zip bomb is refused before a byte is inflated.
+    max_rows : int
+        Most rows in one sheet (CSV: records), counted down to the last row that holds a
+        value (default 2,000,000; Excel itself stops at 1,048,576).
+    max_cells : int
+        Most cells in one sheet, counted as rows times columns of the area from ``A1`` to the
+        last used row and column (default 50,000,000), because that whole area is read into
+        memory, blank cells included. A CSV file counts its records times its widest record.
+
+    Notes
+    -----
+    Rows and cells are counted from the workbook's XML (or the CSV text) before the sheet is
+    read, so a small file that claims a huge area (a "cell bomb") is refused instead of
+    exhausting memory. Cells with formatting but no value do not count.
     """
 
     max_file_mb: float = 500
     max_uncompressed_mb: float = 2048
+    max_rows: int = 2_000_000
+    max_cells: int = 50_000_000
 
 
 def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
@@ -97,6 +119,7 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
     if suffix in {".xls", ".xlsb", ".numbers", ".qdpx", ".qdc"}:
         raise UnsupportedFormatError(f"{suffix} files are not supported yet", file=name)
     if _looks_like_text(path):
+        _check_csv_size(path, limits)
         return "csv"
     raise UnsupportedFormatError(
         "the file is neither a spreadsheet (.xlsx, .xlsm, .ods) nor a text CSV file", file=name)
@@ -127,43 +150,409 @@ def _detect_zip(path: Path, limits: Limits) -> str:
     name = path.name
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            total = sum(i.file_size for i in infos)
-            if total > limits.max_uncompressed_mb * 2**20:
-                raise UnreadableFileError(
-                    f"the workbook would inflate to {total / 2**20:,.0f} MiB, over the "
-                    f"{limits.max_uncompressed_mb:g} MiB limit for uncompressed content; if "
-                    "the file is genuine, raise the limit with --max-mb (or "
-                    "Limits(max_uncompressed_mb=...))", file=name)
-            if "mimetype" in names:
-                mime = zf.read("mimetype")[:100].decode("ascii", "replace")
-                if "opendocument.spreadsheet" in mime:
-                    return "ods"
-                raise UnsupportedFormatError(
-                    f"this is an OpenDocument file of type {mime.strip()!r}, not a spreadsheet",
-                    file=name)
-            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-                if "xl/workbook.bin" in names:
-                    raise UnsupportedFormatError(
-                        "binary Excel workbooks (.xlsb) are not supported; save as .xlsx",
-                        file=name)
-                return "xlsx"
-            if any(n.lower().endswith(".qde") for n in names):
-                raise UnsupportedFormatError(
-                    "REFI-QDA projects (.qdpx) are not supported yet", file=name)
-            if "word/document.xml" in names:
-                raise UnsupportedFormatError(
-                    "this is a Word document, not a spreadsheet", file=name)
-            raise UnsupportedFormatError(
-                "this zip archive is not a spreadsheet (no xl/workbook.xml inside)", file=name)
+            kind = _zip_kind(zf, name, limits)
+            _check_sheet_sizes(zf, kind, name, limits)
+            return kind
     except zipfile.BadZipFile:
         raise UnreadableFileError(
             "the file is a damaged or truncated zip archive (.xlsx and .ods files are zip "
             "archives); save it again from the spreadsheet program", file=name) from None
-    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
         raise UnreadableFileError(f"the zip archive cannot be read ({exc})", file=name) \
             from None
+
+
+def _zip_kind(zf: zipfile.ZipFile, name: str, limits: Limits) -> str:
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed_mb * 2**20:
+        raise UnreadableFileError(
+            f"the workbook would inflate to {total / 2**20:,.0f} MiB, over the "
+            f"{limits.max_uncompressed_mb:g} MiB limit for uncompressed content; if "
+            "the file is genuine, raise the limit with --max-mb (or "
+            "Limits(max_uncompressed_mb=...))", file=name)
+    if "mimetype" in names:
+        mime = zf.read("mimetype")[:100].decode("ascii", "replace")
+        if "opendocument.spreadsheet" in mime:
+            return "ods"
+        raise UnsupportedFormatError(
+            f"this is an OpenDocument file of type {mime.strip()!r}, not a spreadsheet",
+            file=name)
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        if "xl/workbook.bin" in names:
+            raise UnsupportedFormatError(
+                "binary Excel workbooks (.xlsb) are not supported; save as .xlsx",
+                file=name)
+        return "xlsx"
+    if any(n.lower().endswith(".qde") for n in names):
+        raise UnsupportedFormatError(
+            "REFI-QDA projects (.qdpx) are not supported yet", file=name)
+    if "word/document.xml" in names:
+        raise UnsupportedFormatError(
+            "this is a Word document, not a spreadsheet", file=name)
+    raise UnsupportedFormatError(
+        "this zip archive is not a spreadsheet (no xl/workbook.xml inside)", file=name)
+
+
+# --- rows and cells of each sheet, counted before the sheet is read -------------------------
+#
+# python-calamine builds a dense block of cells (about 32 bytes each, from A1 to the last
+# used cell) as soon as a sheet is opened, before its size can be asked: one value in cell
+# XFD1048576 of a 2 KB file asks for 550 GB and aborts the interpreter. So the sheet XML is
+# streamed here (inflated piece by piece, never whole) and its used area measured first.
+
+_SCAN_CHUNK = 1 << 20  # bytes inflated at a time
+_MAX_TAG = 1 << 20  # no spreadsheet program writes a start tag this long
+_MAX_TEXT = 8 << 20  # nor a text this long between two tags
+# the attributes of a start tag, up to its "/>" or ">" (a quoted value may hold either)
+_ATTRS = rb"""(?:[^>"'/]++|/(?!>)|"[^"]*+"|'[^']*+')*+"""
+_TAG = re.compile(rb"<" + _ATTRS + rb"/?>")
+# xlsx, fast path: every cell written as spreadsheet programs write it, <c r="B7" ...>
+_ODD_CELL = re.compile(rb'<c(?! r=")[\s/>]')
+_MAYBE_PREFIXED = re.compile(rb":c[\s/>]")
+_PREFIXED_CELL = re.compile(rb"<[\w.-]+:c[\s/>]")
+_CANONICAL_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"')
+_VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"' + _ATTRS + rb">")
+# xlsx, slow path (prefixed elements, cells without r, unusual quoting): every row and cell
+_XLSX_TOKEN = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])(" + _ATTRS + rb")(/?)>")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']\$?([A-Za-z]{0,3})\$?([0-9]{0,12})""")
+_ODS_TOKEN = re.compile(
+    rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])(" + _ATTRS
+    + rb")(/?)>")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated\s*=\s*["']([0-9]{1,12})""")
+_ODS_COLS_REPEATED = re.compile(rb"""number-columns-repeated\s*=\s*["']([0-9]{1,12})""")
+_BEYOND: dict[tuple[bytes, int], re.Pattern[bytes]] = {}
+
+
+def _greater(text: bytes, *, digits: bool) -> bytes:
+    """Return regex alternatives for a row number (or column letters) greater than ``text``."""
+    cls, top = (b"0-9", ord("9")) if digits else (b"A-Z", ord("Z"))
+    n = len(text)
+    alts = [b"[0-9]{%d,}" % (n + 1)] if digits else ([b"[A-Z]{%d,3}" % (n + 1)] if n < 3 else [])
+    for i, ch in enumerate(text):
+        if ch < top:
+            alts.append(text[:i] + b"[%c-%c]" % (ch + 1, top) + b"[%s]{%d}" % (cls, n - i - 1))
+    return b"|".join(alts) or b"(?!)"
+
+
+def _beyond(col: bytes, digits: int) -> re.Pattern[bytes]:
+    """Match a value cell right of column ``col`` or with a row of more than ``digits`` digits.
+
+    Also matches a reference that is not plain letters and digits. Self-closing cells
+    (formatting only) fail inside the pattern, so they cost no Python work.
+    """
+    if (col, digits) not in _BEYOND:
+        longer = (rb"|[A-Z]{1,3}[0-9]{%d,9}\"" % (digits + 1) + _ATTRS + rb">"
+                  if digits < 9 else b"")
+        _BEYOND[col, digits] = re.compile(
+            rb'<c r="(?:(?:' + _greater(col, digits=False) + rb')[0-9]{1,9}"' + _ATTRS
+            + rb">" + longer + rb'|(?![A-Z]{1,3}[0-9]{1,9}"))')
+    return _BEYOND[col, digits]
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xml_pieces(zf: zipfile.ZipFile, member: str, file: str,
+                sheet: str | None) -> Iterator[bytes]:
+    """Yield a part's XML in pieces that end after a whole tag; text after it is dropped.
+
+    Memory stays at about two chunks whatever the part inflates to; Python's zipfile stops
+    at the size the archive declares (and checks the CRC), so a part that lies about its
+    size is refused as damaged. So is a text run (between two tags) over
+    ``_MAX_TEXT``: calamine would hold it in memory whole, and no spreadsheet program
+    writes one (a cell holds at most 32,767 characters).
+    """
+    tail = b""
+    run = 0  # bytes of text since the last tag
+    with zf.open(member) as fh:
+        while data := fh.read(_SCAN_CHUNK):
+            if tail:
+                buf = tail + data
+            else:
+                buf = data
+                first = data.find(b"<")
+                run += len(data) if first == -1 else first
+                if run > _MAX_TEXT:
+                    raise UnreadableFileError(
+                        f"the XML holds a text over {_MAX_TEXT // 2**20} MiB long between two "
+                        "tags, which no spreadsheet program writes (a cell holds at most "
+                        "32,767 characters); the file is damaged or built to exhaust memory",
+                        file=file, sheet=sheet)
+                if first == -1:
+                    continue
+            start = buf.rfind(b"<")
+            whole = _TAG.match(buf, start)
+            if whole:
+                yield buf[: whole.end()]
+                tail, run = b"", len(buf) - whole.end()
+            else:
+                if start:
+                    yield buf[:start]
+                tail, run = buf[start:], 0
+                if len(tail) > _MAX_TAG:
+                    raise UnreadableFileError(
+                        f"the XML holds a tag over {_MAX_TAG // 2**20} MiB long, which no "
+                        "spreadsheet program writes; the file is damaged", file=file,
+                        sheet=sheet)
+
+
+def _value_pieces(zf: zipfile.ZipFile, member: str, file: str,
+                  sheet: str) -> Iterator[bytes]:
+    """Yield the pieces of a worksheet part that may hold a cell with a value.
+
+    A piece in which no cell ends can only open a value cell in its last cell tag (cells do
+    not nest), so only that tag is kept: rows of formatting only pass at memchr speed.
+    """
+    for piece in _xml_pieces(zf, member, file, sheet):
+        if b"</c>" in piece or b":c>" in piece:
+            yield piece
+            continue
+        start = max(piece.rfind(b"<c"), piece.rfind(b":c"))
+        if start != -1:
+            yield piece[piece.rfind(b"<", 0, start + 1):]
+
+
+def _below(most: int) -> re.Pattern[bytes]:
+    """Match a value cell in a row after row ``most``."""
+    return re.compile(rb'<c r="[A-Z]{1,3}(?:' + _greater(b"%d" % most, digits=True) + rb')"'
+                      + _ATTRS + rb">")
+
+
+def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
+                 sheet: str) -> tuple[int, int] | None:
+    """Return (last used row, last used column) of a worksheet part, or ``None`` if within.
+
+    A cell counts when its tag is not self-closing (``<c r="A5" s="1"/>`` is formatting
+    only). One pass finds the last used column exactly and bounds the rows by the number
+    of digits of the references; a piece in which that bound is over the rows the limits
+    allow is searched for a value cell below them. Rows are counted exactly only to refuse.
+    """
+    col, digits, cols = b"", 0, 0
+    beyond = _beyond(col, digits)
+    unsearched = 0  # the largest row bound of a piece not searched for rows beyond a limit
+    searched = 0  # the most rows allowed when a piece was searched (they only shrink)
+    over = False
+    for piece in _value_pieces(zf, member, file, sheet):
+        if _ODD_CELL.search(piece) or (
+                _MAYBE_PREFIXED.search(piece) and _PREFIXED_CELL.search(piece)):
+            return _xlsx_extent_slow(zf, member, file, sheet)
+        pos = 0
+        while m := beyond.search(piece, pos):
+            ref = _CANONICAL_CELL.match(piece, m.start())
+            if ref is None:
+                return _xlsx_extent_slow(zf, member, file, sheet)
+            letters, number = ref.groups()
+            if (len(letters), letters) > (len(col), col):
+                col, cols = letters, _column_number(letters)
+            digits = max(digits, len(number))
+            beyond = _beyond(col, digits)
+            pos = m.start() + 1
+        if not cols:
+            continue
+        most = min(limits.max_rows, limits.max_cells // cols)
+        if 10**digits - 1 <= most:
+            unsearched = max(unsearched, 10**digits - 1)
+        else:
+            searched = max(searched, most)
+            if _below(most).search(piece):
+                over = True
+                break
+    if not cols:
+        return None
+    most = min(limits.max_rows, limits.max_cells // cols)
+    if not over:
+        if unsearched <= most and searched <= most:
+            return None
+        # the column grew after some pieces were passed: look again with the final bound
+        below = _below(most)
+        if not any(below.search(piece) for piece in _value_pieces(zf, member, file, sheet)):
+            return None
+    last_row, last_col = 0, b""
+    for piece in _value_pieces(zf, member, file, sheet):
+        for letters, number in _VALUE_CELL.findall(piece):
+            last_row = max(last_row, int(number))
+            if (len(letters), letters) > (len(last_col), last_col):
+                last_col = letters
+    return last_row, _column_number(last_col)
+
+
+def _xlsx_extent_slow(zf: zipfile.ZipFile, member: str, file: str,
+                      sheet: str) -> tuple[int, int]:
+    """Follow every row and cell tag, placing cells without ``r`` as calamine does."""
+    row = cell_row = col = last_row = last_col = 0
+    for piece in _xml_pieces(zf, member, file, sheet):
+        for name, attrs, empty in _XLSX_TOKEN.findall(piece):
+            ref = _R_ATTR.search(attrs)
+            letters, digits = ref.groups() if ref else (b"", b"")
+            if name == b"row":
+                row = cell_row = int(digits) if digits else row + 1
+                col = 0
+                continue
+            col = _column_number(letters) if letters else col + 1
+            if digits:
+                cell_row = int(digits)
+            if not empty:
+                last_row = max(last_row, row, cell_row, 1)
+                last_col = max(last_col, col)
+    return last_row, last_col
+
+
+def _ods_extents(zf: zipfile.ZipFile, file: str) -> dict[str, tuple[int, int]]:
+    """Return (last used row, last used column) of every table of an ODS ``content.xml``.
+
+    Repeated rows and cells (``number-rows-repeated``, ``number-columns-repeated``) count
+    as many times as they repeat when they hold a value; repeated empty ones (LibreOffice
+    writes them down to row 1,048,576) do not.
+    """
+    extents: dict[str, tuple[int, int]] = {}
+    depth = row = col = rep = last_row = last_col = row_last_col = 0
+    table = ""
+    for piece in _xml_pieces(zf, "content.xml", file, None):
+        for close, name, attrs, empty in _ODS_TOKEN.findall(piece):
+            if name == b"table":
+                if close:
+                    depth -= 1
+                    if depth == 0:
+                        extents[table] = (last_row, last_col)
+                elif not empty:
+                    depth += 1
+                    if depth == 1:
+                        m = _ODS_NAME.search(attrs)
+                        raw = (m.group(1) or m.group(2)) if m else b""
+                        table = html.unescape(raw.decode("utf-8", "replace"))
+                        row = col = last_row = last_col = 0
+                continue
+            if depth != 1:
+                continue
+            if name == b"table-row":
+                if close:
+                    if row_last_col:
+                        last_row = max(last_row, row + rep)
+                        last_col = max(last_col, row_last_col)
+                    row += rep
+                    continue
+                m = _ODS_ROWS_REPEATED.search(attrs) if b"repeated" in attrs else None
+                rep = int(m.group(1)) if m else 1
+                if empty:
+                    row += rep
+                col = row_last_col = 0
+            elif not close:
+                m = _ODS_COLS_REPEATED.search(attrs) if b"repeated" in attrs else None
+                span = int(m.group(1)) if m else 1
+                if not empty or b"value-type" in attrs:
+                    row_last_col = col + span
+                col += span
+    return extents
+
+
+def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Map each sheet name to its worksheet part (``xl/worksheets/sheet1.xml``)."""
+    try:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    target = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts: dict[str, str] = {}
+    for el in book.iter():
+        if el.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+        where = target.get(rid, "")
+        if where:
+            member = where.lstrip("/") if where.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", where))
+            parts[el.get("name", "")] = member
+    return parts
+
+
+def _sheets_read(names: list[str]) -> list[str]:
+    """Return the sheets :func:`read_workbook_study` reads (template sheets, else grids)."""
+    template: dict[str, str] = {}
+    others = []
+    for sheet in names:
+        spec = sheet_for(sheet)
+        if spec is None or spec.name in template:
+            others.append(sheet)
+        else:
+            template[spec.name] = sheet
+    if "notes" in template:
+        return list(template.values())
+    return [*template.values(),
+            *(s for s in others if s.strip().casefold() not in _IGNORED_SHEETS)]
+
+
+def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits) -> None:
+    """Refuse a workbook with a sheet over the rows or cells limit, before calamine opens it."""
+    names = set(zf.namelist())
+    if kind == "ods":
+        if "content.xml" not in names:
+            return
+        extents = _ods_extents(zf, file)
+        for sheet in _sheets_read(list(extents)):
+            _check_extent(*extents[sheet], limits, file=file, sheet=sheet)
+        return
+    if "xl/sharedStrings.xml" in names:  # calamine holds every shared string
+        for _ in _xml_pieces(zf, "xl/sharedStrings.xml", file, None):
+            pass
+    parts = _xlsx_sheet_parts(zf)
+    for sheet in _sheets_read(list(parts)):
+        if parts[sheet] in names:
+            extent = _xlsx_extent(zf, parts[sheet], limits, file, sheet)
+            if extent is not None:
+                _check_extent(*extent, limits, file=file, sheet=sheet)
+
+
+def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
+                  sheet: str | None) -> None:
+    what = "the sheet" if sheet is not None else "the CSV file"
+    if rows > limits.max_rows:
+        runs = f"runs to row {rows:,}" if sheet is not None else f"has {rows:,} records"
+        raise UnreadableFileError(
+            f"{what} {runs}, over the {limits.max_rows:,}-row limit; if the file is genuine, "
+            "raise the limit with --max-rows (or Limits(max_rows=...))", file=file, sheet=sheet)
+    if rows * cols > limits.max_cells:
+        area = (f"spans A1:{_excel_column(cols - 1)}{rows} ({rows:,} rows by {cols:,} columns)"
+                if sheet is not None else f"has {rows:,} records of up to {cols:,} fields")
+        raise UnreadableFileError(
+            f"{what} {area}, {rows * cols:,} cells, over the {limits.max_cells:,}-cell limit "
+            "(blank cells inside the area count: they are read into memory too); if the file "
+            "is genuine, raise the limit with --max-cells (or Limits(max_cells=...))",
+            file=file, sheet=sheet)
+
+
+def _check_csv_size(path: Path, limits: Limits) -> None:
+    """Refuse a CSV file with more records, or records times fields, than the limits allow.
+
+    Line breaks and delimiter characters bound both cheaply; only a file near a limit is
+    parsed (without keeping its rows) to count exactly.
+    """
+    newlines = separators = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_SCAN_CHUNK):
+            newlines += chunk.count(b"\n")
+            separators += sum(chunk.count(d) for d in (b",", b";", b"\t", b"|"))
+    rows_bound, width_bound = newlines + 1, separators + 1
+    if rows_bound <= limits.max_rows and rows_bound * width_bound <= limits.max_cells:
+        return
+    text = decode_text(path.read_bytes(), path.name, ImportLog())
+    csv.field_size_limit(2**31 - 1)
+    rows = width = 0
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)):
+            rows += 1
+            if len(record) > width:
+                width = len(record)
+    except csv.Error:
+        return  # read_csv_study says what is wrong
+    _check_extent(rows, width, limits, file=path.name, sheet=None)
 
 
 # --- workbooks ------------------------------------------------------------------------------
@@ -190,12 +579,22 @@ def _calamine_message(exc: Exception) -> str:
 
 
 def _sheet_rows(wb: Any, sheet: str, file: str) -> tuple[list[list[Any]], list]:
+    """Return the sheet's rows from row 1 (so that row numbers stay true) and merged ranges.
+
+    Rows of formatting only are never part of the result (calamine skips cells without a
+    value); trailing rows whose cells are all empty text (e.g. a formula returning ``""``
+    filled down a column) are dropped, so they cost no further work.
+    """
     try:
         ws = wb.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
         merged = ws.merged_cell_ranges or []
     except Exception as exc:
         raise UnreadableFileError(_calamine_message(exc), file=file, sheet=sheet) from None
+    end = len(rows)
+    while end and rows[end - 1].count("") + rows[end - 1].count(None) == len(rows[end - 1]):
+        end -= 1
+    del rows[end:]
     return rows, list(merged)
 
 
@@ -220,6 +619,7 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
     file = path.name
     log = ImportLog(files=[file])
     tables: dict[str, tuple[str, pd.DataFrame]] = {}
+    layouts: dict[str, dict[str, Any]] = {}
     others: list[str] = []
     for sheet in names:
         spec = sheet_for(sheet)
@@ -231,6 +631,7 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
                              keep_extra=spec.name == "participants")
         log.extend(parsed.log)
         tables[spec.name] = (sheet, parsed.frame)
+        layouts[spec.name] = _layout(parsed, file, sheet, rows=spec.name != "notes")
 
     group_order: list[str] = []
     if "notes" in tables:
@@ -270,12 +671,39 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
     def side(name: str) -> pd.DataFrame | None:
         return tables[name][1] if name in tables else None
 
-    return build_study(
+    study = build_study(
         notes, log=log, file=file, codebook=side("codebook"),
         codebook_sheet=tables["codebook"][0] if "codebook" in tables else "codebook",
         sessions=side("sessions"), participants=side("participants"), ratings=side("ratings"),
         group_order=group_order or None, source=path, history=side("codebook_history"),
     )
+    _attach_layouts(study, layouts)
+    return study
+
+
+def _layout(parsed: ParsedTable, file: str, sheet: str | None, *,
+            rows: bool) -> dict[str, Any]:
+    layout = parsed.layout(file, sheet)
+    if rows:  # a tuple, not an array: pandas compares attrs with == (e.g. in concat)
+        layout["rows"] = tuple(int(r) for r in parsed.frame["_row"])
+    return layout
+
+
+def _attach_layouts(study: Study, layouts: dict[str, dict[str, Any]]) -> None:
+    """Record in ``frame.attrs["layout"]`` where each table of the study was read from.
+
+    ``layout["rows"]`` gives the spreadsheet row of each row of ``participants`` and
+    ``ratings`` (the study builder keeps their rows in order); the notes carry theirs in
+    ``source``. :func:`analysis.privacy.find_identifying` uses it to name cells, and the
+    headers of columns that were not read.
+    """
+    for name in ("notes", "participants", "ratings"):
+        if name in layouts:
+            frame = getattr(study, name)
+            layout = layouts[name]
+            if len(layout.get("rows", ())) != len(frame):
+                layout = {k: v for k, v in layout.items() if k != "rows"}
+            frame.attrs["layout"] = layout
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -346,4 +774,6 @@ def read_csv_study(path: Path, *, dayfirst: bool = True) -> Study:
         log.extend(glog)
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
     log.extend(parsed.log)
-    return build_study(parsed.frame, log=log, file=file, source=path)
+    study = build_study(parsed.frame, log=log, file=file, source=path)
+    _attach_layouts(study, {"notes": _layout(parsed, file, None, rows=False)})
+    return study

@@ -63,6 +63,26 @@ class ParsedTable:
     header_row: int | None  # one-based
     columns: dict[str, int]  # column name -> zero-based index in the sheet
     log: ImportLog = field(default_factory=ImportLog)
+    headers: dict[int, str] = field(default_factory=dict)  # every non-empty header cell
+
+    def layout(self, file: str, sheet: str | None) -> dict[str, Any]:
+        """Return where the table was read from, for messages about its cells.
+
+        Keys: ``file``, ``sheet`` (``None`` for CSV), ``header_row`` (one-based),
+        ``headers`` (list of ``(column letter, header text, template column or None)`` for
+        every non-empty header cell, read or not) and ``columns`` (template column ->
+        ``"C (header)"``). The privacy check uses it to name cells and unread columns.
+        """
+        names = {idx: name for name, idx in self.columns.items()}
+        return {
+            "file": file,
+            "sheet": sheet,
+            "header_row": self.header_row,
+            "headers": [(_excel_column(i), text, names.get(i))
+                        for i, text in sorted(self.headers.items())],
+            "columns": {name: f"{_excel_column(i)} ({self.headers.get(i, name)})"
+                        for name, i in self.columns.items()},
+        }
 
 
 def _transpose(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Any, ...]]:
@@ -163,6 +183,7 @@ def parse_table(
 
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
+    header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
 
     def colname(idx: int) -> str:
         return f"{_excel_column(idx)} ({cell_text(headers[idx])})"
@@ -187,7 +208,7 @@ def parse_table(
         log.errors.append(Problem(msg, **where, row=h + 1))
         for i in data_idx:
             log.rejected.append(Problem(f"row not read: {msg}", **where, row=int(row_numbers[i])))
-        return ParsedTable(_empty_frame(spec), h + 1, found, log)
+        return ParsedTable(_empty_frame(spec), h + 1, found, log, header_text)
 
     dup_idx = {i for _, idxs in duplicated for i in idxs[1:]}
     values = {name: np.asarray(cols[idx], dtype=object)[data_idx] for name, idx in found.items()}
@@ -304,7 +325,7 @@ def parse_table(
             **where, row=h + 1, severity="warning",
         ))
     log.kept = int(keep.sum())
-    return ParsedTable(frame.reset_index(drop=True), h + 1, found, log)
+    return ParsedTable(frame.reset_index(drop=True), h + 1, found, log, header_text)
 
 
 def _empty_frame(spec: SheetSpec) -> pd.DataFrame:
