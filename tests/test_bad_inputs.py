@@ -660,3 +660,18 @@ def test_blank_session_not_found_by_date_names_column_letter(tmp_path):
     (p,) = log.rejected
     assert "session is blank" in p.message
     assert where(p) == ("notes", 2, "B (session)")
+
+
+def test_grid_merged_range_below_the_data_is_harmless(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Group 1"
+    ws.append(["Theme", 1, 2])
+    ws.append(["Fear", "x", None])
+    ws.merge_cells("A10:A12")  # formatting left below the data, no value
+    path = tmp_path / "grid.xlsx"
+    wb.save(path)
+    study = read_study(path)
+    assert len(study.notes) == 1 and study.log.rejected == []

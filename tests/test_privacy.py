@@ -144,6 +144,7 @@ NOT_CONTACTS = [
     "SW-01 Alba and P-0012345678 spoke; years 2019 2020 2021 were hard.",
     "Use @mario on chat, or user@localhost; session 12345; code 20200401.",
     "She phones families every day and emails the team.",
+    "See doi 10.1101/2020.06.10.144964 and 10.1080/07391102.2020.1796799, Ann 118/07/1087.",
 ]
 
 

@@ -25,6 +25,17 @@ __all__ = ["main"]
 MAX_LISTED = 50
 
 
+def _read_options(args: argparse.Namespace) -> dict[str, object]:
+    """Reader options given on the command line (those left unset are not passed)."""
+    names = ("groups", "group_pattern", "codes", "code_prefix", "separator", "sheet",
+             "theme_level")
+    options: dict[str, object] = {n: getattr(args, n) for n in names
+                                  if getattr(args, n, None) is not None}
+    if getattr(args, "category_level", 1) != 1:
+        options["category_level"] = args.category_level
+    return options
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     raised: dict[str, float] = {}
     if getattr(args, "max_mb", None):
@@ -86,7 +97,8 @@ def check_payload(study: Study) -> dict[str, object]:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
-        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args))
+        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args),
+                           **_read_options(args))
     except InputError as exc:
         if args.json:
             print(json.dumps({"file": Path(args.input).name, "ok": False,
@@ -134,7 +146,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     try:
-        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args))
+        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args),
+                           **_read_options(args))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -155,6 +168,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         result = render_report(args.input, args.out, show_code=args.show_code,
                                progress=not args.quiet, limits=_limits(args),
+                               read_options=_read_options(args),
                                dayfirst=not args.monthfirst,
                                allow_identifying=args.allow_identifying)
     except InputError as exc:
@@ -186,9 +200,30 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-cells", type=_count, metavar="N",
                        help="raise the cells-per-sheet limit, rows times columns "
                             f"(default {Limits.max_cells:,})")
+        qda = p.add_argument_group("exports of QDA tools and wide coding sheets")
+        qda.add_argument("--groups", metavar="FILE",
+                         help="Taguette: a CSV/xlsx with columns document,group")
+        qda.add_argument("--group-pattern", metavar="REGEX",
+                         help="Taguette: the group is this pattern's first group in the "
+                              "document name, e.g. '^(G\\d+)_'")
+        qda.add_argument("--codes", metavar="COL,COL", type=lambda v: [c.strip() for c in
+                                                                        v.split(",")],
+                         help="wide sheets: the code columns, comma-separated")
+        qda.add_argument("--code-prefix", metavar="TEXT",
+                         help="wide sheets: code columns start with TEXT, e.g. 'Code'")
+        qda.add_argument("--separator", metavar="SEP",
+                         help="wide sheets: separator between category and theme in a code; "
+                              "write --separator='->' for values starting with '-'")
+        qda.add_argument("--sheet", metavar="NAME", help="wide sheets: the sheet to read")
+        qda.add_argument("--category-level", type=_count, default=1, metavar="N",
+                         help="REFI-QDA projects: code-tree level of the categories (1 = top)")
+        qda.add_argument("--theme-level", type=_count, metavar="N",
+                         help="REFI-QDA projects: code-tree level of the themes "
+                              "(default: the code applied)")
 
     p = sub.add_parser("check", help="read and validate a study; list every problem")
-    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods) or .csv")
+    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods), .csv, Taguette export or "
+                                 ".qdpx project")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     reading_options(p)
     p.set_defaults(func=_cmd_check)

@@ -129,6 +129,9 @@ _NOT_PHONE = re.compile(
     r"(?<![\d./-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"
     r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
     r"|(?:19|20)\d{2} ?[-–/] ?(?:19|20)?\d{2})(?![\d]|[-/.]\d)")
+# DOIs (10.1101/2020.06.10.144964) and page or volume references (118/07/1087) in
+# bibliographic citations, also removed before looking for phone numbers
+_CITATION = re.compile(r"\b10\.\d{4,9}/\S+|\b\d{1,4}/\d{1,4}/\d{1,5}\b")
 _PHONE = re.compile(r"(?<![\w+/-])(?:\+|\()?\d[\d \u00a0().\-/]{5,}\d(?![\w])")
 
 
@@ -169,7 +172,7 @@ def _contacts(text: str) -> Iterator[tuple[str, str]]:
         local, _, domain = m.group().partition("@")
         yield "an e-mail address", f"{local[:1]}…@{domain}"
     rest = _EMAIL.sub(" ", text)
-    rest = _NOT_PHONE.sub(" ; ", rest)
+    rest = _NOT_PHONE.sub(" ; ", _CITATION.sub(" ; ", rest))
     for m in _PHONE.finditer(rest):
         if _is_phone(m.group()):
             last = re.sub(r"\D", "", m.group())[-2:]

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _KERNEL = "python3"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class ReportError(Exception):
@@ -96,7 +97,7 @@ def execute_notebook(
     try:
         _run(client)
     except CellExecutionError as exc:
-        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        lines = [ln for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
         raise ReportError(f"a report cell failed: {lines[-1] if lines else exc}") from None
     except (RuntimeError, TimeoutError) as exc:
         raise ReportError(f"the notebook kernel did not run: {exc}") from None
@@ -205,6 +206,7 @@ def render_report(
     dayfirst: bool = True,
     timestamp: bool = True,
     allow_identifying: bool = False,
+    read_options: dict[str, object] | None = None,
 ) -> Path:
     """Render the HTML report of a study.
 
@@ -227,6 +229,9 @@ def render_report(
         How ambiguous text dates are read.
     timestamp : bool, default True
         Add a "rendered at" line to the footer (the only part that differs between runs).
+    read_options : dict, optional
+        Further keyword arguments of :func:`~analysis.read_study` (e.g. ``groups`` for a
+        Taguette export), passed on to the report notebook.
     allow_identifying : bool, default False
         Render even when :func:`~analysis.privacy.find_identifying` finds what may be real
         names, e-mail addresses or phone numbers (``--allow-identifying``). By default such
@@ -246,7 +251,8 @@ def render_report(
         ``allow_identifying``), or a notebook cell failed.
     """
     src = Path(input_path).resolve()
-    study = read_study(src, dayfirst=dayfirst, limits=limits)  # fail early, like `check`
+    read_options = dict(read_options or {})
+    study = read_study(src, dayfirst=dayfirst, limits=limits, **read_options)  # fail early
     if study.log.all_errors:
         first = study.log.all_errors[0]
         raise ReportError(
@@ -266,7 +272,9 @@ def render_report(
     try:
         nb = execute_notebook(
             nb_path,
-            {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst},
+            {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
+             "read_options": {k: str(v) if isinstance(v, os.PathLike) else v
+                              for k, v in read_options.items()}},
             cwd=nb_path.parent, progress=progress,
         )
         stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"

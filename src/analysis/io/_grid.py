@@ -172,7 +172,8 @@ def parse_grid(
     fill: dict[int, Any] = {}
     for (r0, c0), (r1, c1) in merged:
         for col in (theme_col, category_col):
-            if col is not None and c0 <= col <= c1 and r1 > r0 and r0 > h:
+            # a merged range below the last row read holds nothing to fill
+            if col is not None and c0 <= col <= c1 and r1 > r0 and h < r0 < len(rows):
                 value = rows[r0][c0] if c0 < len(rows[r0]) else None
                 for r in range(r0 + 1, r1 + 1):
                     fill[(r, col)] = value

@@ -74,7 +74,7 @@ class Limits:
 
 
 def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
-    """Return ``"xlsx"``, ``"ods"``, ``"csv"`` or raise :class:`InputError`.
+    """Return ``"xlsx"``, ``"ods"``, ``"csv"``, ``"qdpx"`` or raise :class:`InputError`.
 
     The content decides, not the extension: a CSV renamed ``.xlsx`` and a legacy ``.xls``
     renamed ``.xlsx`` are each recognized and explained.
@@ -116,7 +116,7 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
             f"the file is named {suffix} but is {kind}; "
             + ("rename it to .csv" if "CSV" in kind else "it may be damaged or of another kind"),
             file=name)
-    if suffix in {".xls", ".xlsb", ".numbers", ".qdpx", ".qdc"}:
+    if suffix in {".xls", ".xlsb", ".numbers", ".qdc"}:
         raise UnsupportedFormatError(f"{suffix} files are not supported yet", file=name)
     if _looks_like_text(path):
         _check_csv_size(path, limits)
@@ -151,7 +151,8 @@ def _detect_zip(path: Path, limits: Limits) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             kind = _zip_kind(zf, name, limits)
-            _check_sheet_sizes(zf, kind, name, limits)
+            if kind != "qdpx":
+                _check_sheet_sizes(zf, kind, name, limits)
             return kind
     except zipfile.BadZipFile:
         raise UnreadableFileError(
@@ -186,8 +187,7 @@ def _zip_kind(zf: zipfile.ZipFile, name: str, limits: Limits) -> str:
                 file=name)
         return "xlsx"
     if any(n.lower().endswith(".qde") for n in names):
-        raise UnsupportedFormatError(
-            "REFI-QDA projects (.qdpx) are not supported yet", file=name)
+        return "qdpx"
     if "word/document.xml" in names:
         raise UnsupportedFormatError(
             "this is a Word document, not a spreadsheet", file=name)
