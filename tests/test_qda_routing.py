@@ -3,8 +3,8 @@ test_qda_import.py); counts are verified independently with csv / zipfile."""
 
 import csv
 import json
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 
 import pytest
 
