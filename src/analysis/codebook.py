@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._checks import check_choice
 from .study import Problem
 
 __all__ = [
@@ -251,10 +252,6 @@ def _parts(cell: object) -> list[str]:
     return split_aliases(cell) if cell is not None and cell == cell else []
 
 
-def _check_choice(name: str, value: str, allowed: Iterable[str]) -> None:
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
 class Codebook:
@@ -367,7 +364,7 @@ class Codebook:
 
         p = Path(path)
         suffix = p.suffix.lower()
-        _check_choice("file suffix", suffix, (".qdc", ".csv"))
+        check_choice("file suffix", suffix, (".qdc", ".csv"))
         writer = io.write_qdc if suffix == ".qdc" else io.write_taguette_codebook
         return writer(self.table, p)
 
@@ -573,7 +570,7 @@ class Codebook:
         for rec in history.sort_values("step", kind="stable").to_dict("records"):
             op = str(rec.get("operation") or "").strip().casefold()
             try:
-                _check_choice("operation", op, _OPERATIONS)
+                check_choice("operation", op, _OPERATIONS)
                 themes = _parts(rec.get("themes"))
                 target = _parts(rec.get("target"))
                 cats = _parts(rec.get("category"))
@@ -587,7 +584,7 @@ class Codebook:
                     cb = cb.move(themes[0], cats[0], comment=comment)
                 else:
                     kind, _, value = str(rec.get("rule") or "").partition(":")
-                    _check_choice("rule", kind.strip(), ("keyword", "sources"))
+                    check_choice("rule", kind.strip(), ("keyword", "sources"))
                     rule = ({"keyword": value.strip()} if kind.strip() == "keyword"
                             else {"sources": value.split()})
                     cb = cb.split(themes[0], (target[0], target[1]),

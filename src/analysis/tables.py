@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._checks import check_choice, require_columns
+
 __all__ = [
     "PHASES",
     "category_by_group",
@@ -21,13 +23,6 @@ __all__ = [
 ]
 
 
-def _require(notes: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in notes.columns]
-    if missing:
-        raise ValueError(
-            f"notes table lacks column(s) {', '.join(missing)}; pass study.notes "
-            "(the table returned by read_study)"
-        )
 
 
 def overview(notes: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +40,7 @@ def overview(notes: pd.DataFrame) -> pd.DataFrame:
         sessions with at least one note), ``notes``, ``themes`` (distinct themes),
         ``negative``, ``neutral``, ``positive`` (notes of each valence).
     """
-    _require(notes, ("group", "session", "theme", "valence"))
+    require_columns(notes, ("group", "session", "theme", "valence"))
     g = notes.groupby("group", observed=False)
     table = pd.DataFrame({
         "sessions": g["session"].nunique(),
@@ -84,7 +79,7 @@ def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
         Columns: ``theme``, ``category``, ``notes`` (number of notes), ``sessions`` (number
         of distinct group-sessions in which it was noted), ``groups`` (number of groups).
     """
-    _require(notes, ("group", "session", "theme", "category"))
+    require_columns(notes, ("group", "session", "theme", "category"))
     used = notes.dropna(subset=["theme"])
     g = used.groupby("theme", observed=True)
     table = pd.DataFrame({
@@ -119,7 +114,7 @@ def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.Dat
         Index: categories in codebook order; columns: groups in order. Counts, or shares
         when ``normalize`` is True.
     """
-    _require(notes, ("group", "category"))
+    require_columns(notes, ("group", "category"))
     table = pd.crosstab(notes["category"], notes["group"], dropna=False)
     table = table.reindex(index=notes["category"].cat.categories,
                           columns=notes["group"].cat.categories, fill_value=0)
@@ -194,9 +189,6 @@ _BY = ("group", "session", "phase", "valence", None)
 _UNITS = ("notes", "sessions")
 
 
-def _choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
 def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = None,
@@ -278,10 +270,10 @@ def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group
         Index: themes or categories (ordered); columns: the levels of ``by``. Integers, or
         floats when ``per_session`` is True.
     """
-    _choice("of", of, _OF)
-    _choice("by", by, _BY)
-    _choice("unit", unit, _UNITS)
-    _require(notes, ("group", "session", of) + ((by,) if by in ("group", "valence") else ()))
+    check_choice("of", of, _OF)
+    check_choice("by", by, _BY)
+    check_choice("unit", unit, _UNITS)
+    require_columns(notes, ("group", "session", of) + ((by,) if by in ("group", "valence") else ()))
     data = notes.assign(_all="total", _gs=notes["group"].astype(str) + " #"
                         + notes["session"].astype(str))
     if by == "phase":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._checks import check_choice
 from ..style import MISSING_COLOR, OKABE_ITO, category_palette
 from ._base import new_axes, style
 
@@ -24,9 +25,6 @@ __all__ = ["count_bars", "heatmap", "saturation_curve", "valence_bars"]
 VALENCE_COLORS = {"negative": OKABE_ITO[1], "neutral": "#BBBBBB", "positive": OKABE_ITO[0]}
 
 
-def _choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
 def _wrap(labels: Any, width: int) -> list[str]:
@@ -278,7 +276,7 @@ def saturation_curve(
         palette = {"all groups": "black", **category_palette(groups)}
     if x is None:
         x = "date" if "date" in curve and curve["date"].notna().all() else "order"
-    _choice("x", x, ("date", "order"))
+    check_choice("x", x, ("date", "order"))
     ax = new_axes(ax, (4.5, 3.0))
     with style():
         for name in names:

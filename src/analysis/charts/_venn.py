@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._checks import check_choice, require_columns
 from ..style import MISSING_COLOR, category_palette
 from ._base import new_axes, style
 
@@ -69,18 +70,8 @@ _LIGHT = "#D9D9D9"
 # --------------------------------------------------------------------------------------------
 
 
-def _require(notes: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in notes.columns]
-    if missing:
-        raise ValueError(
-            f"notes table lacks column(s) {', '.join(missing)}; pass study.notes "
-            "(the table returned by read_study)"
-        )
 
 
-def _choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
 def _levels(column: pd.Series) -> list:
@@ -124,7 +115,7 @@ def category_sets(notes: pd.DataFrame) -> dict[str, set[str]]:
     >>> {name: len(s) for name, s in category_sets(notes).items()}
     {'Practical & organizational': 28, 'Methodological & ethical': 28, 'Personal & emotional': 28}
     """
-    _require(notes, ("group", "session", "category"))
+    require_columns(notes, ("group", "session", "category"))
     data = notes.dropna(subset=["category"])
     key = data["group"].astype(str) + " #" + data["session"].astype(str)
     category = data["category"].astype(str)
@@ -152,7 +143,7 @@ def group_theme_sets(notes: pd.DataFrame, *, category: str | None = None) -> dic
     ValueError
         When ``category`` is not a category of the notes (the message lists them).
     """
-    _require(notes, ("group", "theme") + (("category",) if category is not None else ()))
+    require_columns(notes, ("group", "theme") + (("category",) if category is not None else ()))
     data = notes.dropna(subset=["theme"])
     if category is not None:
         categories = [str(c) for c in _levels(notes["category"])]
@@ -292,7 +283,7 @@ def upset_data(sets: Mapping[Any, Iterable], *, sort_by: str = "size",
         exactly these sets) of ``min_size`` or more members, in drawing order, with a fresh
         ``RangeIndex``.
     """
-    _choice("sort_by", sort_by, _SORT_BY)
+    check_choice("sort_by", sort_by, _SORT_BY)
     if not isinstance(min_size, int | np.integer) or min_size < 1:
         raise ValueError(f"min_size={min_size!r}: give a whole number of members, 1 or more")
     sets = _as_sets(sets)
@@ -505,7 +496,7 @@ def venn(
             f"venn draws 2 or 3 sets, got {len(sets)} ({', '.join(map(repr, names))}); use "
             "upset(sets) or set_diagram(sets) for more than three"
         )
-    _choice("labels", labels, _LABELS)
+    check_choice("labels", labels, _LABELS)
     if not isinstance(max_members, int | np.integer) or max_members < 1:
         raise ValueError(f"max_members={max_members!r}: give a whole number, 1 or more")
     if not 0 <= min_area < 1:
