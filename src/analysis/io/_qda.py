@@ -59,7 +59,14 @@ from ._interchange import (
     _some,
     _split_path,
 )
-from ._readers import Limits, _open_workbook, _sheet_rows, decode_text, detect_format
+from ._readers import (
+    Limits,
+    _open_workbook,
+    _sheet_rows,
+    check_file_size,
+    decode_text,
+    detect_format,
+)
 from ._schema import sheet_for
 from ._tables import cell_text, note_text, raw_label
 from ._values import is_blank, parse_date, parse_session
@@ -867,12 +874,7 @@ def _check_file(p: Path, limits: Limits) -> None:
                                   file=name) from None
     if p.is_dir():
         raise UnreadableFileError("is a folder, not a file", file=str(p))
-    if size == 0:
-        raise UnreadableFileError("the file is empty (0 bytes)", file=name)
-    if size > limits.max_file_mb * 2**20:
-        raise UnreadableFileError(
-            f"the file is {size / 2**20:.0f} MiB, over the {limits.max_file_mb:g} MiB limit; "
-            "raise it with --max-mb (or Limits(max_file_mb=...))", file=name)
+    check_file_size(size, limits, name)
 
 
 def _read_project(zf: zipfile.ZipFile, p: Path, limits: Limits, category_level: int,

@@ -73,6 +73,16 @@ class Limits:
     max_cells: int = 50_000_000
 
 
+def check_file_size(size: int, limits: Limits, name: str) -> None:
+    """Refuse an empty file, or one larger than ``limits.max_file_mb``, with one sentence."""
+    if size == 0:
+        raise UnreadableFileError("the file is empty (0 bytes)", file=name)
+    if size > limits.max_file_mb * 2**20:
+        raise UnreadableFileError(
+            f"the file is {size / 2**20:.0f} MiB, over the {limits.max_file_mb:g} MiB limit; "
+            "raise it with --max-mb (or Limits(max_file_mb=...))", file=name)
+
+
 def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
     """Return ``"xlsx"``, ``"ods"``, ``"csv"``, ``"qdpx"`` or raise :class:`InputError`.
 
@@ -91,12 +101,7 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
     except PermissionError:
         raise UnreadableFileError("permission denied: the file cannot be opened", file=name) \
             from None
-    if size == 0:
-        raise UnreadableFileError("the file is empty (0 bytes)", file=name)
-    if size > limits.max_file_mb * 2**20:
-        raise UnreadableFileError(
-            f"the file is {size / 2**20:.0f} MiB, over the {limits.max_file_mb:g} MiB limit; "
-            "raise it with --max-mb (or Limits(max_file_mb=...))", file=name)
+    check_file_size(size, limits, name)
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):
         with path.open("rb") as fh:
