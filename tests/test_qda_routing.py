@@ -76,7 +76,12 @@ def test_group_options_refused_for_other_inputs(example_study, capsys):
     assert "Taguette" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("path", [TAGUETTE, QDPX], ids=["taguette", "qdpx"])
-def test_report_renders_qda_exports(path, tmp_path):
-    html = render_report(path, tmp_path / "r", timestamp=False).read_text(encoding="utf-8")
+@pytest.mark.parametrize(("path", "options"), [
+    (TAGUETTE, {}),
+    (TAGUETTE, {"group_pattern": r"^(P\d+)_"}),  # 17 groups: an UpSet plot, not a Venn
+    (QDPX, {}),
+], ids=["taguette", "taguette-17-groups", "qdpx"])
+def test_report_renders_qda_exports(path, options, tmp_path):
+    html = render_report(path, tmp_path / "r", timestamp=False, read_options=options)
+    html = html.read_text(encoding="utf-8")
     assert "Session-notes analysis report" in html and "Main themes" in html
