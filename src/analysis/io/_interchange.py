@@ -467,6 +467,29 @@ class _QdcReader:
                       "left empty")
 
 
+def _parse_xml(data: bytes, file: str, what: str = "the codebook XML"
+               ) -> tuple[ET.Element, dict[int, int]]:
+    """Parse XML safely (see :func:`_scan_xml`) and map each element's ``id`` to its line.
+
+    ``what`` names the document in error messages.
+    """
+    try:
+        lines = _scan_xml(data, file)
+    except UnreadableFileError as exc:
+        if what == "the codebook XML":
+            raise
+        raise UnreadableFileError(exc.problem.message.replace("the codebook XML", what),
+                                  file=file) from None
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:  # pragma: no cover - _scan_xml has parsed the same bytes
+        raise UnreadableFileError(f"{what} cannot be read ({exc})", file=file) from None
+    elements = list(root.iter())
+    line_of = ({id(e): n for e, n in zip(elements, lines, strict=True)}
+               if len(elements) == len(lines) else {})
+    return root, line_of
+
+
 def read_qdc(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a REFI-QDA codebook (``.qdc``) as a codebook table.
 
@@ -497,14 +520,7 @@ def read_qdc(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[Problem]]
         column the parser stopped at), has a DOCTYPE declaration, or has no ``CodeBook``.
     """
     data, file = _read_bytes(path)
-    lines = _scan_xml(data, file)
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:  # pragma: no cover - _scan_xml has parsed the same bytes
-        raise UnreadableFileError(f"the codebook XML cannot be read ({exc})", file=file) from None
-    elements = list(root.iter())
-    line_of = ({id(e): n for e, n in zip(elements, lines, strict=True)}
-               if len(elements) == len(lines) else {})
+    root, line_of = _parse_xml(data, file)
     warnings: list[Problem] = []
 
     def warn(message: str) -> None:

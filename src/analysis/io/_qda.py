@@ -55,7 +55,7 @@ from ._interchange import (
     _description,
     _local,
     _namespace,
-    _scan_xml,
+    _parse_xml,
     _some,
     _split_path,
 )
@@ -902,19 +902,7 @@ def _read_project(zf: zipfile.ZipFile, p: Path, limits: Limits, category_level: 
     log = ImportLog(files=[file])
     if len(qdes) > 1:
         _warn(log, f"the archive holds {len(qdes)} .qde files; {qde} was read", file=file)
-    data = zf.read(qde)
-    try:
-        lines = _scan_xml(data, file)
-    except UnreadableFileError as exc:
-        raise UnreadableFileError(exc.problem.message.replace("the codebook XML", qde),
-                                  file=file) from None
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:  # pragma: no cover - _scan_xml has parsed the same bytes
-        raise UnreadableFileError(f"{qde} cannot be read ({exc})", file=file) from None
-    elements = list(root.iter())
-    line_of = ({id(e): n for e, n in zip(elements, lines, strict=True)}
-               if len(elements) == len(lines) else {})
+    root, line_of = _parse_xml(zf.read(qde), file, what=qde)
     if _local(root.tag) != "Project":
         raise UnreadableFileError(
             f"the root element of {qde} is <{_local(root.tag)}>, not <Project>: this is not a "
@@ -942,7 +930,7 @@ def _read_project(zf: zipfile.ZipFile, p: Path, limits: Limits, category_level: 
             _collect_codings(el, src)
             sources.append(src)
     n_codings = sum(len(s.codings) for s in sources)
-    outside = sum(1 for e in elements if _local(e.tag) == "Coding") - n_codings
+    outside = sum(1 for e in root.iter() if _local(e.tag) == "Coding") - n_codings
     if n_codings == 0:
         raise InputError(
             f"the project holds no coded text: {_plural(len(sources), 'source')}, "
