@@ -233,7 +233,9 @@ class Study:
     notes : pandas.DataFrame
         One row per noted theme occurrence, columns :data:`NOTE_COLUMNS` (see ``data/README.md``
         for dtypes). ``group`` and ``category`` are ordered categoricals; ``theme`` is a
-        categorical in codebook order; ``valence`` an ordered categorical of :data:`VALENCES`.
+        categorical in codebook order; ``valence`` an ordered categorical of :data:`VALENCES`;
+        ``speaker`` and ``coder`` are categoricals (a million notes by a few thousand
+        speakers take a few MB).
     codebook : pandas.DataFrame
         Columns ``theme, category, definition, aliases``; empty when the input has none.
     sessions : pandas.DataFrame

@@ -17,7 +17,7 @@ from ..study import Study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
 from ._qda import read_qdpx, read_taguette_highlights, read_wide_codes, sniff_qda_layout
-from ._readers import Limits, detect_format, read_csv_study, read_workbook_study
+from ._readers import Limits, Workbook, detect_format, read_csv_study, read_workbook_study
 from ._write import atomic_path, neutralize_formula, write_study, write_tables, write_template
 
 __all__ = [
@@ -113,7 +113,22 @@ def read_study(
     if codes is not None or code_prefix is not None:
         return read_wide_codes(p, columns=codes, prefix=code_prefix, separator=separator,
                                sheet=sheet, dayfirst=dayfirst, limits=limits)
-    layout = sniff_qda_layout(p, kind)
+    if kind == "csv":
+        return _read_csv_or_export(p, kind, dayfirst=dayfirst, limits=limits, groups=groups,
+                                   group_pattern=group_pattern, separator=separator,
+                                   sheet=sheet)
+    with Workbook(p) as workbook:
+        return _read_csv_or_export(p, kind, dayfirst=dayfirst, limits=limits, groups=groups,
+                                   group_pattern=group_pattern, separator=separator,
+                                   sheet=sheet, workbook=workbook)
+
+
+def _read_csv_or_export(p: Path, kind: str, *, dayfirst: bool, limits: Limits,
+                        groups: Mapping[str, str] | str | os.PathLike[str] | None,
+                        group_pattern: str | None, separator: str | None, sheet: str | None,
+                        workbook: Workbook | None = None) -> Study:
+    """Tell a notes file from a QDA tool's export by its header rows, and read it."""
+    layout = sniff_qda_layout(p, kind, workbook=workbook)
     if layout == "taguette":
         return read_taguette_highlights(p, groups=groups, group_pattern=group_pattern,
                                         dayfirst=dayfirst, limits=limits)
@@ -125,4 +140,4 @@ def read_study(
                                limits=limits)
     if kind == "csv":
         return read_csv_study(p, dayfirst=dayfirst)
-    return read_workbook_study(p, dayfirst=dayfirst)
+    return read_workbook_study(p, dayfirst=dayfirst, workbook=workbook)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,30 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def _to_datetime(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype(object).where(values.notna(), None)).astype(
-        "datetime64[ns]"
-    )
+    """Return dates (date objects, timestamps, None or datetime64) as ``datetime64[ns]``."""
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[ns]")
+    codes, uniques = pd.factorize(values.astype(object).to_numpy(), use_na_sentinel=True)
+    stamps = np.empty(len(uniques) + 1, dtype="datetime64[ns]")
+    if len(uniques):
+        stamps[:-1] = pd.to_datetime(pd.Series(uniques, dtype=object)).to_numpy(
+            "datetime64[ns]")
+    stamps[-1] = np.datetime64("NaT")
+    return pd.Series(stamps[codes], index=values.index)
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``pandas.factorize`` of ``values`` as objects, without hashing a categorical.
+
+    Codes and uniques come in order of first appearance, missing values coded -1.
+    """
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.factorize(values.astype(object).to_numpy())
+    codes = values.cat.codes.to_numpy()
+    used = pd.unique(codes[codes >= 0])
+    remap = np.full(len(values.cat.categories) + 1, -1, dtype=np.intp)
+    remap[used] = np.arange(len(used))
+    return remap[codes], values.cat.categories.to_numpy(dtype=object)[used]
 
 
 def build_study(
@@ -119,8 +141,7 @@ def build_study(
             log.merges.append(LabelMerge(str(old), str(new), "history", len(grp),
                                          str(grp["source"].iat[0])))
         notes = notes.assign(theme=relabeled.where(changed, notes["theme"]))
-    raw = notes["theme"].astype(object).to_numpy()
-    codes, uniques = pd.factorize(raw)
+    codes, uniques = _factorize(notes["theme"])
     canon = np.empty(len(uniques), dtype=object)
     reasons = np.empty(len(uniques), dtype=object)
     for i, label in enumerate(uniques):
@@ -128,7 +149,9 @@ def build_study(
         if key not in spelling:
             spelling[key] = (normalize_label(label), "normalized")  # first spelling seen wins
         canon[i], reasons[i] = spelling[key]
-    notes["theme"] = canon[codes] if len(codes) else pd.Series(dtype=object)
+    canon_codes, canon_labels = pd.factorize(canon)
+    notes["theme"] = pd.Categorical.from_codes(canon_codes[codes] if len(codes) else codes,
+                                               categories=canon_labels)
 
     counts = np.bincount(codes, minlength=len(uniques)) if len(codes) else []
     first_at = pd.Series(np.arange(len(codes))).groupby(codes).first() if len(codes) else {}
@@ -145,7 +168,7 @@ def build_study(
         for theme in used:
             if theme not in known:
                 n = int(counts[canon == theme].sum())
-                first = notes["source"].iat[int(np.flatnonzero(notes["theme"] == theme)[0])]
+                first = notes["source"].iat[int(first_at[np.flatnonzero(canon == theme)].min())]
                 hint = suggest_themes(theme, codebook_themes)
                 tip = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
                 log.errors.append(Problem(
@@ -174,14 +197,14 @@ def build_study(
     theme_order = list(dict.fromkeys([*codebook_themes, *used]))
     tidy = pd.DataFrame({
         "group": pd.Categorical(notes["group"], categories=groups, ordered=True),
-        "session": pd.array(notes["session"], dtype="Int64"),
+        "session": pd.array(notes["session"].to_numpy(np.int64), dtype="Int64"),
         "date": _to_datetime(notes["date"]) if len(notes) else pd.Series(dtype="datetime64[ns]"),
         "theme": pd.Categorical(notes["theme"], categories=theme_order),
         "category": None,
         "valence": pd.Categorical(notes["valence"], categories=list(VALENCES), ordered=True),
         "note": _optional_text(notes, "note"),
-        "speaker": _optional_text(notes, "speaker"),
-        "coder": pd.Categorical(_optional_text(notes, "coder")),
+        "speaker": _optional_labels(notes, "speaker"),
+        "coder": _optional_labels(notes, "coder"),
         "source": notes["source"].astype(str),
     })
     tidy = apply_codebook(tidy, codebook[["theme", "category"]])
@@ -235,6 +258,16 @@ def _check_history(history: pd.DataFrame, log: ImportLog, file: str) -> pd.DataF
     return out[list(HISTORY_COLUMNS)].sort_values("step", kind="stable").reset_index(drop=True)
 
 
+def _optional_labels(notes: pd.DataFrame, col: str) -> pd.Categorical:
+    """Return a label column as a categorical; blank labels are missing."""
+    if col in notes and isinstance(notes[col].dtype, pd.CategoricalDtype):
+        values = notes[col]
+        if "" in values.cat.categories:
+            values = values.cat.remove_categories([""])
+        return pd.Categorical(values)
+    return pd.Categorical(_optional_text(notes, col))
+
+
 def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:
     if col not in notes:
         return pd.Series([None] * len(notes), dtype=object)
@@ -282,40 +315,56 @@ def _sessions_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.D
     return sessions.assign(attendance=np.nan, duration_min=np.nan)
 
 
+def _pair_map(a: pd.Series, b: pd.Series, lookup: dict[tuple, Any], *,
+              dtype: Any = object, missing: Any = None) -> np.ndarray:
+    """Return ``lookup.get((a_i, b_i), missing)`` for every row, each distinct pair once."""
+    if not len(a):
+        return np.empty(0, dtype=dtype)
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([a, b]))
+    mapped = np.empty(len(pairs) + 1, dtype=dtype)
+    mapped[:-1] = [lookup.get(p, missing) for p in pairs]
+    mapped[-1] = missing
+    return mapped[codes]
+
+
 def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: ImportLog,
                         file: str) -> pd.DataFrame:
     """Fill blank dates from the sessions sheet and blank session numbers from dates."""
     if notes.empty:
         return notes
     notes = notes.copy()
-    notes["session"] = notes["session"].astype(object)
+    notes["session"] = pd.to_numeric(notes["session"].astype(object), errors="coerce")
+    notes["date"] = _to_datetime(notes["date"])
     if len(sessions):
         keyed = sessions.dropna(subset=["session"]).drop_duplicates(["group", "session"])
-        date_of = {(g, int(s)): d for g, s, d in zip(keyed["group"], keyed["session"],
-                                                      keyed["date"], strict=True)
+        date_of = {(g, int(s)): pd.Timestamp(d).to_datetime64()
+                   for g, s, d in zip(keyed["group"], keyed["session"], keyed["date"],
+                                      strict=True)
                    if d is not None and not pd.isna(d)}
-        session_of: dict[tuple, int] = {}
+        session_of: dict[tuple, float] = {}
         for (g, s), d in date_of.items():
-            session_of.setdefault((g, pd.Timestamp(d).date()), s)
+            session_of.setdefault((g, pd.Timestamp(d).normalize()), float(s))
         no_session = notes["session"].isna()
         if no_session.any():
-            keys = list(zip(notes.loc[no_session, "group"],
-                            notes.loc[no_session, "date"].map(
-                                lambda d: None if d is None or pd.isna(d)
-                                else pd.Timestamp(d).date()), strict=True))
-            notes.loc[no_session, "session"] = [session_of.get(k) for k in keys]
-        no_date = notes["date"].isna()
+            sub = notes.loc[no_session]
+            notes.loc[no_session, "session"] = _pair_map(
+                sub["group"], sub["date"].dt.normalize(), session_of, dtype=float,
+                missing=np.nan)
+        no_date = notes["date"].isna() & notes["session"].notna()
         if no_date.any() and date_of:
-            pairs = zip(notes.loc[no_date, "group"], notes.loc[no_date, "session"], strict=True)
-            notes.loc[no_date, "date"] = [date_of.get((g, s)) for g, s in pairs]
+            sub = notes.loc[no_date]
+            notes.loc[no_date, "date"] = _pair_map(
+                sub["group"], sub["session"].astype(np.int64), date_of,
+                dtype="datetime64[ns]", missing=np.datetime64("NaT"))
         # disagreements between a note's date and its session's date
         have = notes["date"].notna() & notes["session"].notna()
         if have.any() and date_of:
             sub = notes.loc[have]
-            expected = pd.Series([date_of.get((g, int(s))) for g, s in
-                                  zip(sub["group"], sub["session"], strict=True)], index=sub.index)
-            found = pd.to_datetime(sub["date"]).dt.normalize()
-            differs = expected.notna() & (pd.to_datetime(expected).dt.normalize() != found)
+            expected = pd.Series(_pair_map(
+                sub["group"], sub["session"].astype(np.int64), date_of,
+                dtype="datetime64[ns]", missing=np.datetime64("NaT")), index=sub.index)
+            differs = expected.notna() & (expected.dt.normalize()
+                                          != sub["date"].dt.normalize())
             if differs.any():
                 first = sub.loc[differs].iloc[0]
                 more = int(differs.sum()) - 1
@@ -323,7 +372,7 @@ def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: Import
                 log.warnings.append(Problem(
                     f"date {pd.Timestamp(first['date']).date()} differs from the sessions "
                     f"sheet ({pd.Timestamp(expected[differs].iloc[0]).date()}) for "
-                    f"{first['group']} session {first['session']}; the note's date is kept"
+                    f"{first['group']} session {int(first['session'])}; the note's date is kept"
                     + (f" ({more} more note{'s' if more != 1 else ''} like this)" if more else ""),
                     file=file, sheet=sheet if sheet != file else None, row=int(first["_row"]),
                     column="date", severity="warning"))
@@ -340,5 +389,5 @@ def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: Import
                 row=int(row), column=col))
         log.kept -= int(missing.sum())
         notes = notes[~missing]
-    notes["session"] = notes["session"].astype(int)
+    notes["session"] = notes["session"].to_numpy(np.int64)
     return notes

@@ -30,7 +30,6 @@ import csv
 import datetime as dt
 import difflib
 import io
-import itertools
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -61,6 +60,7 @@ from ._interchange import (
 )
 from ._readers import (
     Limits,
+    Workbook,
     _open_workbook,
     _sheet_rows,
     check_file_size,
@@ -1482,7 +1482,8 @@ def read_wide_codes(
 # --- routing -------------------------------------------------------------------------------
 
 
-def sniff_qda_layout(path: str | os.PathLike[str], kind: str) -> str | None:
+def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
+                     workbook: Workbook | None = None) -> str | None:
     """Tell which QDA reader a CSV file or workbook needs, from its header rows.
 
     Parameters
@@ -1491,6 +1492,8 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str) -> str | None:
         The file, already checked by :func:`~analysis.io.detect_format`.
     kind : str
         What :func:`~analysis.io.detect_format` returned (``"csv"``, ``"xlsx"``, ``"ods"``).
+    workbook : Workbook, optional
+        The workbook already opened; sheets looked at here are kept for its reader.
 
     Returns
     -------
@@ -1509,24 +1512,24 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str) -> str | None:
             rows = [next(csv.reader([line], delimiter=max(",;\t|", key=lines[0].count)), [])
                     for line in lines] if lines else []
         else:
-            wb = _open_workbook(p)
+            wb = workbook if workbook is not None else Workbook(p)
             try:
-                names = list(wb.sheet_names)
+                names = wb.sheet_names
                 specs = [sheet_for(n) for n in names]
                 if any(spec is not None and spec.name == "notes" for spec in specs):
                     return None  # a template workbook
                 rows = []
                 for name in names:
-                    first = list(itertools.islice(wb.get_sheet_by_name(name).iter_rows(),
-                                                  _HEADER_ROWS))
+                    sheet_rows = wb.peek(name)
+                    start = next((i for i, r in enumerate(sheet_rows)
+                                  if any(v != "" and v is not None for v in r)), 0)
+                    first = sheet_rows[start : start + _HEADER_ROWS]
                     if any(is_taguette_header(r) for r in first):
                         return "taguette"
                     rows.extend(first)
             finally:
-                try:
+                if workbook is None:
                     wb.close()
-                except Exception:
-                    pass
     except Exception:  # unreadable here: the template readers report it
         return None
     if any(is_taguette_header(r) for r in rows[:_HEADER_ROWS]):

@@ -7,7 +7,9 @@ turned into an :class:`~analysis.io._errors.InputError` with one sentence.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import gc
 import html
 import io
 import posixpath
@@ -330,6 +332,35 @@ def _below(most: int) -> re.Pattern[bytes]:
                       + _ATTRS + rb">")
 
 
+def _within(limits: Limits) -> re.Pattern[bytes] | None:
+    """Match any cell tag but ``<c r="X123"`` with one letter and a row the limits allow.
+
+    With columns A to Z only and rows of at most ``d`` digits, a sheet holds at most
+    ``26 * (10**d - 1)`` cells; ``d`` is the most digits the limits allow so. Rows with one
+    digit more are allowed too when they start with a digit up to ``k`` and the column with
+    a letter up to ``L`` (defaults: rows to 1,999,999 in columns A to Y). A sheet in which
+    the pattern never matches is within the limits after a single regex pass, as nearly
+    every sheet is; ``None`` when even one-digit rows could break the limits.
+    """
+    d = 0
+    while d < 9 and 10 ** (d + 1) - 1 <= limits.max_rows and \
+            26 * (10 ** (d + 1) - 1) <= limits.max_cells:
+        d += 1
+    if d == 0:
+        return None
+    k = min(9, (limits.max_rows + 1) // 10**d - 1) if d < 9 else 0
+    letters = min(26, limits.max_cells // ((k + 1) * 10**d - 1)) if k >= 1 else 0
+    if (d, k, letters) not in _WITHIN:
+        allowed = rb"[A-Z][0-9]{1,%d}" % d
+        if letters >= 1:
+            allowed += rb"|[A-%c][1-%d][0-9]{%d}" % (64 + letters, k, d)
+        _WITHIN[d, k, letters] = re.compile(rb'<c(?! r="(?:' + allowed + rb')")[\s/>]')
+    return _WITHIN[d, k, letters]
+
+
+_WITHIN: dict[tuple[int, int, int], re.Pattern[bytes]] = {}
+
+
 def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
                  sheet: str) -> tuple[int, int] | None:
     """Return (last used row, last used column) of a worksheet part, or ``None`` if within.
@@ -339,6 +370,11 @@ def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
     of digits of the references; a piece in which that bound is over the rows the limits
     allow is searched for a value cell below them. Rows are counted exactly only to refuse.
     """
+    fast = _within(limits)
+    if fast is not None and not any(
+            fast.search(piece) or (_MAYBE_PREFIXED.search(piece) and _PREFIXED_CELL.search(piece))
+            for piece in _value_pieces(zf, member, file, sheet)):
+        return None
     col, digits, cols = b"", 0, 0
     beyond = _beyond(col, digits)
     unsearched = 0  # the largest row bound of a piece not searched for rows beyond a limit
@@ -603,25 +639,85 @@ def _sheet_rows(wb: Any, sheet: str, file: str) -> tuple[list[list[Any]], list]:
     return rows, list(merged)
 
 
-def read_workbook_study(path: Path, *, dayfirst: bool = True) -> Study:
-    """Read an xlsx, xlsm or ods workbook in template or grid layout."""
-    file = path.name
-    wb = _open_workbook(path)
-    try:
+class Workbook:
+    """An open workbook whose sheets are read at most once, whoever asks first.
+
+    :func:`~analysis.io.read_study` opens the workbook once to tell its layout and read it;
+    a sheet looked at while telling the layout is not parsed again. Close it when done
+    (it is a context manager).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.name
+        self._wb = _open_workbook(path)
+        self._cache: dict[str, tuple[list[list[Any]], list]] = {}
         try:
-            names = list(wb.sheet_names)
+            self.sheet_names: list[str] = list(self._wb.sheet_names)
         except Exception as exc:
-            raise UnreadableFileError(_calamine_message(exc), file=file) from None
-        return _read_sheets(wb, names, path, dayfirst)
-    finally:
+            self.close()
+            raise UnreadableFileError(_calamine_message(exc), file=self.file) from None
+
+    def peek(self, sheet: str) -> list[list[Any]]:
+        """Return the rows of ``sheet`` and keep them for :meth:`take`."""
+        if sheet not in self._cache:
+            self._cache[sheet] = _sheet_rows(self._wb, sheet, self.file)
+        return self._cache[sheet][0]
+
+    def take(self, sheet: str) -> tuple[list[list[Any]], list]:
+        """Return the rows and merged ranges of ``sheet``, forgetting them here."""
+        if sheet in self._cache:
+            return self._cache.pop(sheet)
+        return _sheet_rows(self._wb, sheet, self.file)
+
+    def close(self) -> None:
+        """Release the file."""
+        self._cache.clear()
         try:
-            wb.close()
+            self._wb.close()
         except Exception:
             pass
 
+    def __enter__(self) -> Workbook:
+        return self
 
-def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a sheet's millions of cells are built.
+
+    Reading builds a list per row and an object per cell, none of them cyclic; each
+    collection would walk all of them again, which makes a million rows cost more than ten
+    times a hundred thousand. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def read_workbook_study(path: Path, *, dayfirst: bool = True,
+                        workbook: Workbook | None = None) -> Study:
+    """Read an xlsx, xlsm or ods workbook in template or grid layout.
+
+    ``workbook`` is the same file already opened (see :class:`Workbook`); it is not closed.
+    """
+    if workbook is not None:
+        with gc_paused():
+            return _read_sheets(workbook, path, dayfirst)
+    with Workbook(path) as wb, gc_paused():
+        return _read_sheets(wb, path, dayfirst)
+
+
+def _read_sheets(wb: Workbook, path: Path, dayfirst: bool) -> Study:
     file = path.name
+    names = wb.sheet_names
     log = ImportLog(files=[file])
     tables: dict[str, tuple[str, pd.DataFrame]] = {}
     layouts: dict[str, dict[str, Any]] = {}
@@ -631,7 +727,7 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
         if spec is None or spec.name in tables:
             others.append(sheet)
             continue
-        rows, _ = _sheet_rows(wb, sheet, file)
+        rows, _ = wb.take(sheet)
         parsed = parse_table(rows, spec, file=file, sheet=sheet, dayfirst=dayfirst,
                              keep_extra=spec.name == "participants")
         log.extend(parsed.log)
@@ -651,7 +747,7 @@ def _read_sheets(wb: Any, names: list[str], path: Path, dayfirst: bool) -> Study
         for sheet in others:
             if sheet.strip().casefold() in _IGNORED_SHEETS:
                 continue
-            rows, merged = _sheet_rows(wb, sheet, file)
+            rows, merged = wb.take(sheet)
             if find_grid_header(rows, dayfirst=dayfirst) is None:
                 if any(any(v not in (None, "") for v in r) for r in rows):
                     log.warnings.append(Problem(
@@ -753,6 +849,11 @@ def sniff_delimiter(text: str) -> str:
 
 def read_csv_study(path: Path, *, dayfirst: bool = True) -> Study:
     """Read a notes table (long layout) or a single-group grid from a CSV file."""
+    with gc_paused():
+        return _read_csv(path, dayfirst)
+
+
+def _read_csv(path: Path, dayfirst: bool) -> Study:
     file = path.name
     log = ImportLog(files=[file])
     text = decode_text(path.read_bytes(), file, log)

@@ -8,6 +8,7 @@ rejected rows are visited one by one.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import pandas as pd
 from ..codebook import normalize_label
 from ..study import ImportLog, Problem, _excel_column
 from ._schema import SheetSpec, header_key, match_headers
-from ._values import is_blank, map_unique, parse_date, parse_session, parse_valence
+from ._values import Distinct, is_blank, parse_date, parse_session, parse_valence
 
 __all__ = ["HEADER_SEARCH_ROWS", "ParsedTable", "cell_text", "locate_header", "parse_table"]
 
@@ -85,12 +86,40 @@ class ParsedTable:
         }
 
 
-def _transpose(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Any, ...]]:
-    if not rows:
-        return [() for _ in range(width)]
-    if any(len(r) != width for r in rows):
-        rows = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows]
-    return list(zip(*rows, strict=True))
+def _grid_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
+    """Return the rows as a two-dimensional object array, short rows padded with ``None``."""
+    n = len(rows)
+    if n and min(map(len, rows)) == width:
+        flat = itertools.chain.from_iterable(rows)
+        return np.fromiter(flat, dtype=object, count=n * width).reshape(n, width)
+    out = np.full((n, width), None, dtype=object)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r[:width]
+    return out
+
+
+def _blank_rows(cols: list[np.ndarray], distinct: dict[int, Distinct], order: list[int]
+                ) -> np.ndarray:
+    """Return a boolean mask of the rows whose every cell is blank.
+
+    Columns already factorized (``distinct``) are tested through their distinct values;
+    the others only on the rows still blank, so a column of unique texts costs nothing
+    while any earlier column has a value.
+    """
+    n = len(cols[0]) if cols else 0
+    cand = np.arange(n)
+    rest = [j for j in range(len(cols)) if j not in order]
+    for j in [*order, *rest]:
+        if not cand.size:
+            break
+        if j in distinct:
+            cand = cand[distinct[j].blank[cand]]
+        else:
+            sub = cols[j][cand]
+            cand = cand[np.fromiter((is_blank(v) for v in sub), dtype=bool, count=len(sub))]
+    mask = np.zeros(n, dtype=bool)
+    mask[cand] = True
+    return mask
 
 
 def locate_header(
@@ -156,20 +185,18 @@ def parse_table(
 
     needed = 2 if spec.name == "notes" else None  # notes: group + theme (session may be inferred)
     h = locate_header(rows, spec, needed=needed)
-    width = max(len(r) for r in rows[: HEADER_SEARCH_ROWS * 4]) if rows else 0
-    width = max(width, max((len(r) for r in rows), default=0))
+    width = max(map(len, rows), default=0)
     body = rows[(h + 1) if h is not None else 0 :]
     first_row = (h + 2) if h is not None else 1
-    cols = _transpose(body, width)
-    blank = np.ones(len(body), dtype=bool)
-    for col in cols:
-        blank &= map_unique(col, is_blank).astype(bool)
+    grid = _grid_array(body, width)
+    cols = [grid[:, j] for j in range(width)]
     row_numbers = np.arange(first_row, first_row + len(body))
-    data_idx = np.flatnonzero(~blank)
-    log.read = len(data_idx)
-    log.sheets[label] = log.read
 
     if h is None:
+        blank = _blank_rows(cols, {}, [])
+        data_idx = np.flatnonzero(~blank)
+        log.read = len(data_idx)
+        log.sheets[label] = log.read
         names = ", ".join(spec.required)
         msg = (
             f"no header row naming the columns {names} was found in the first "
@@ -184,6 +211,19 @@ def parse_table(
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
     header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
+
+    # Every matched column except free text is factorized once: blank tests, parsing and
+    # categories all work on its distinct values.
+    distinct: dict[int, Distinct] = {}
+    for name, idx in found.items():
+        if name not in _FREE_TEXT:
+            distinct[idx] = Distinct(cols[idx])
+    order = [found[c.name] for c in spec.columns if c.required and found.get(c.name) in distinct]
+    blank = _blank_rows(cols, distinct, [*order, *(i for i in distinct if i not in order)])
+    data_idx = np.flatnonzero(~blank)
+    all_data = len(data_idx) == len(body)
+    log.read = len(data_idx)
+    log.sheets[label] = log.read
 
     def colname(idx: int) -> str:
         return f"{_excel_column(idx)} ({cell_text(headers[idx])})"
@@ -210,91 +250,84 @@ def parse_table(
             log.rejected.append(Problem(f"row not read: {msg}", **where, row=int(row_numbers[i])))
         return ParsedTable(_empty_frame(spec), h + 1, found, log, header_text)
 
+    def data(values: Any) -> Any:
+        return values if all_data else values[data_idx]
+
+    def raw_value(name: str, i: int) -> object:
+        return cols[found[name]][data_idx[i]] if name in found else None
+
     dup_idx = {i for _, idxs in duplicated for i in idxs[1:]}
-    values = {name: np.asarray(cols[idx], dtype=object)[data_idx] for name, idx in found.items()}
+    categorical = spec.name == "notes"
     out: dict[str, Any] = {}
     # failures[name] = (mask, message-maker) checked in column order; first failure names the cell
     failures: list[tuple[str, np.ndarray, Any]] = []
     n = len(data_idx)
 
-    def text_col(name: str) -> np.ndarray:
-        # a note keeps its line breaks and spacing; a theme label is kept as typed (the study
-        # builder normalizes it and lists every merge); other labels are normalized
-        if spec.name == "notes" and name == "theme":
-            convert = raw_label
-        else:
-            convert = note_text if name == "note" else cell_text
-        return map_unique(values[name], convert) if name in values else np.full(n, "", object)
-
     for col in spec.columns:
         name = col.name
-        raw = values.get(name)
-        if name in ("session",):
-            if raw is None:
-                out[name] = np.full(n, None, dtype=object)
-                continue
-            parsed = map_unique(raw, parse_session)
-            raw_blank = map_unique(raw, is_blank).astype(bool)
-            bad = (parsed == None) & ~raw_blank  # noqa: E711 - elementwise on object array
-            failures.append((name, bad, lambda v: f"session {_describe(v)} is not a whole number "
+        if name not in found:
+            out[name] = _absent(name, n, categorical)
+            continue
+        if name in _FREE_TEXT:
+            # a note keeps its line breaks and inner spacing
+            values = data(cols[found[name]])
+            nfc = unicodedata.normalize
+            out[name] = np.array([nfc("NFC", v).strip() if type(v) is str else note_text(v)
+                                  for v in values.tolist()], dtype=object)
+            continue
+        dist = distinct[found[name]]
+        raw_blank = data(dist.blank)
+        if name == "session":
+            parsed = data(dist.map(lambda v: _nan_if_none(parse_session(v)), float))
+            failures.append((name, np.isnan(parsed) & ~raw_blank,
+                             lambda v: f"session {_describe(v)} is not a whole number "
                              "of 1 or more (e.g. 3 or 'S3')"))
             if spec.name != "notes" and col.required:
                 failures.append((name, raw_blank, lambda v: "session is blank"))
-            out[name] = parsed
+            out[name] = parsed if categorical else _none_if_nan(parsed)
         elif name == "date":
-            if raw is None:
-                out[name] = np.full(n, None, dtype=object)
-                continue
-            parsed = map_unique(raw, lambda v: parse_date(v, dayfirst=dayfirst))
-            raw_blank = map_unique(raw, is_blank).astype(bool)
-            bad = (parsed == None) & ~raw_blank  # noqa: E711
+            parsed = data(dist.map(lambda v: parse_date(v, dayfirst=dayfirst)))
+            bad = (parsed == None) & ~raw_blank  # noqa: E711 - elementwise on object array
             failures.append((name, bad, lambda v: f"date {_describe(v)} is not a date "
                              "(use a date cell or text like 2020-04-01)"))
             out[name] = parsed
         elif name == "valence":
-            if raw is None:
-                out[name] = np.full(n, "neutral", dtype=object)
-                continue
-            parsed = map_unique(raw, parse_valence)
+            parsed = data(dist.map(parse_valence))
             failures.append((name, parsed == None, lambda v: f"valence {_describe(v)} is not one "  # noqa: E711
                              "of negative, neutral, positive (or -, +, blank)"))
             out[name] = parsed
-        elif name in ("attendance", "age", "years_experience", "duration_min", "score", "step"):
-            if raw is None:
-                out[name] = np.full(n, np.nan)
-                continue
-            parsed = map_unique(raw, _parse_number)
-            raw_blank = map_unique(raw, is_blank).astype(bool)
-            bad = pd.isna(parsed.astype(float)) & ~raw_blank
-            failures.append((name, bad, lambda v: f"{_describe(v)} is not a number"))
+        elif name in _NUMBERS:
+            parsed = data(dist.map(_parse_number, float))
+            failures.append((name, np.isnan(parsed) & ~raw_blank,
+                             lambda v: f"{_describe(v)} is not a number"))
             if col.required:
                 failures.append((name, raw_blank, lambda v, _n=name: f"{_n} is blank"))
             if name == "score":
-                fl = parsed.astype(float)
-                failures.append((name, (fl < 0) | (fl > 10),
+                failures.append((name, (parsed < 0) | (parsed > 10),
                                  lambda v: f"score {_describe(v)} is outside 0-10"))
-            out[name] = parsed.astype(float)
+            out[name] = parsed
         else:
-            text = text_col(name)
-            if col.required and raw is not None:
-                failures.append((name, map_unique(raw, is_blank).astype(bool),
-                                 lambda v, _n=name: f"{_n} is blank"))
-            out[name] = text
+            # a theme label is kept as typed (the study builder normalizes it and lists every
+            # merge); other labels are normalized
+            convert = raw_label if (spec.name == "notes" and name == "theme") else cell_text
+            if col.required:
+                failures.append((name, raw_blank, lambda v, _n=name: f"{_n} is blank"))
+            out[name] = data(dist.labels(convert)) if categorical else data(dist.map(convert))
 
     if spec.name == "notes" and "session" in found and "date" not in found:
         # With a date column a blank session may still be found in the sessions sheet
         # (done when the study is assembled); without one it cannot.
-        failures.append(("session", map_unique(values["session"], is_blank).astype(bool),
+        failures.append(("session", data(distinct[found["session"]].blank),
                          lambda v: "session is blank and there is no date column to identify it"))
 
     bad_any = np.zeros(n, dtype=bool)
     for _, mask, _ in failures:
-        bad_any |= mask.astype(bool)
+        bad_any |= mask
     for i in np.flatnonzero(bad_any):
         reasons, first_col = [], None
         for name, mask, make in failures:
             if mask[i]:
-                reasons.append(make(values[name][i] if name in values else None))
+                reasons.append(make(raw_value(name, i)))
                 first_col = first_col or name
         log.rejected.append(Problem(
             "; ".join(reasons), **where, row=int(row_numbers[data_idx[i]]),
@@ -302,20 +335,31 @@ def parse_table(
         ))
 
     keep = ~bad_any
-    frame = pd.DataFrame({k: v[keep] for k, v in out.items()})
-    frame["_row"] = row_numbers[data_idx][keep]
+    kept_rows = row_numbers[data_idx][keep]
+    if not bad_any.any():
+        frame = pd.DataFrame(out)
+    else:
+        frame = pd.DataFrame({k: v[keep] for k, v in out.items()})
+        for name in frame.columns:  # labels seen only in rejected rows
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                frame[name] = frame[name].cat.remove_unused_categories()
+    if categorical and "date" in frame:
+        frame["date"] = _dates(frame["date"].to_numpy())
+    frame["_row"] = kept_rows
     if spec.name == "notes":  # for messages about rows rejected later (session from date)
         frame["_session_col"] = colname(found["session"]) if "session" in found else "session"
     anchor = found.get("theme", found.get("pseudonym", min(found.values())))
-    frame["source"] = f"{label}!{_excel_column(anchor)}" + frame["_row"].astype(str)
+    prefix = f"{label}!{_excel_column(anchor)}"
+    frame["source"] = np.array([f"{prefix}{r}" for r in kept_rows.tolist()], dtype=object)
     if keep_extra:
         for idx in extra:
             if idx in dup_idx:
                 continue
             name = cell_text(headers[idx])
             if name not in frame.columns:
-                frame[name] = map_unique(np.asarray(cols[idx], dtype=object)[data_idx][keep],
-                                         lambda v: None if is_blank(v) else v)
+                values = data(cols[idx])[keep]
+                frame[name] = np.array([None if is_blank(v) else v for v in values],
+                                       dtype=object)
     elif extra:
         ignored = ", ".join(f"{_excel_column(i)} ({cell_text(headers[i])})" for i in extra)
         log.warnings.append(Problem(
@@ -325,7 +369,44 @@ def parse_table(
             **where, row=h + 1, severity="warning",
         ))
     log.kept = int(keep.sum())
-    return ParsedTable(frame.reset_index(drop=True), h + 1, found, log, header_text)
+    return ParsedTable(frame, h + 1, found, log, header_text)
+
+
+#: Columns of free text: parsed value by value, never factorized (nearly every value differs).
+_FREE_TEXT = frozenset({"note"})
+_NUMBERS = frozenset({"attendance", "age", "years_experience", "duration_min", "score", "step"})
+
+
+def _nan_if_none(value: int | None) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _none_if_nan(values: np.ndarray) -> np.ndarray:
+    return np.array([None if v != v else int(v) for v in values.tolist()], dtype=object)
+
+
+def _absent(name: str, n: int, categorical: bool) -> Any:
+    """Return the values of a column the sheet does not have."""
+    if name == "valence":
+        return np.full(n, "neutral", dtype=object)
+    if name == "session":
+        return np.full(n, np.nan) if categorical else np.full(n, None, dtype=object)
+    if name in _NUMBERS:
+        return np.full(n, np.nan)
+    if name == "date":
+        return np.full(n, None, dtype=object)
+    if name in _FREE_TEXT:
+        return np.full(n, "", dtype=object)
+    return np.full(n, "", dtype=object)
+
+
+def _dates(values: np.ndarray) -> np.ndarray:
+    """Turn an object array of ``datetime.date`` (or None) into ``datetime64[ns]`` with NaT."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    stamps = np.empty(len(uniques) + 1, dtype="datetime64[ns]")
+    stamps[:-1] = pd.to_datetime(pd.Series(uniques, dtype=object)).to_numpy("datetime64[ns]")
+    stamps[-1] = np.datetime64("NaT")
+    return stamps[codes]
 
 
 def _empty_frame(spec: SheetSpec) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 from ..codebook import normalize_label
 
 __all__ = [
+    "Distinct",
     "is_blank",
     "map_unique",
     "parse_date",
@@ -46,12 +47,60 @@ def map_unique(values: list[Any] | np.ndarray, func: Callable[[Any], Any]) -> np
     """
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
-    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    for i, u in enumerate(uniques):
-        mapped[i] = func(u)
-    mapped[-1] = func(None)
-    return mapped[codes]
+    return Distinct(arr).map(func)
+
+
+class Distinct:
+    """A column of cell values factorized once, so each distinct value is parsed once.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        One-dimensional object array of cell values.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        Index of each value in ``uniques``; ``-1`` for ``None`` and NaN.
+    uniques : numpy.ndarray
+        The distinct values other than ``None`` and NaN, in order of first appearance.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.codes, self.uniques = pd.factorize(values, use_na_sentinel=True)
+        self._blank: np.ndarray | None = None
+
+    def _mapped(self, func: Callable[[Any], Any], dtype: Any) -> np.ndarray:
+        # the result for None/NaN goes last, where code -1 points
+        out = np.empty(len(self.uniques) + 1, dtype=dtype)
+        for i, u in enumerate(self.uniques):
+            out[i] = func(u)
+        out[-1] = func(None)
+        return out
+
+    def map(self, func: Callable[[Any], Any], dtype: Any = object) -> np.ndarray:
+        """Return ``func(value)`` for every position (``func(None)`` for None and NaN)."""
+        return self._mapped(func, dtype)[self.codes]
+
+    def labels(self, func: Callable[[Any], str]) -> pd.Categorical:
+        """Return ``func(value)`` for every position as a categorical; ``""`` is missing."""
+        mapped = self._mapped(func, object)
+        inverse, cats = pd.factorize(mapped)
+        empty = np.flatnonzero(cats == "")
+        if len(empty):
+            keep = np.ones(len(cats), dtype=bool)
+            keep[empty] = False
+            remap = np.where(keep, np.cumsum(keep) - 1, -1)
+            cats, inverse = cats[keep], remap[inverse]
+        return pd.Categorical.from_codes(inverse[self.codes], categories=cats)
+
+    @property
+    def blank(self) -> np.ndarray:
+        """Return a boolean array, True where the cell is blank (see :func:`is_blank`)."""
+        if self._blank is None:
+            self._blank = self.map(is_blank, bool)
+        return self._blank
 
 
 # --- session numbers ------------------------------------------------------------------------
