@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from analysis.cli import main
-from analysis.io import InputError, Limits, read_study
+from analysis.io import InputError, Limits, detect_format, read_study
 
 EXCEL_ROWS = 1_048_576  # the last row of an Excel sheet
 
@@ -207,6 +207,39 @@ def test_unusual_cell_references_are_counted(tmp_path, body):
     assert "spans A1:AB9 (9 rows by 28 columns), 252 cells" in refused(
         path, Limits(max_cells=251))
     assert read_study(path, limits=Limits(max_cells=252)).log.read == 4
+
+
+def column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@pytest.mark.parametrize(("ref", "limits"), [
+    # default limits (2,000,000 rows, 50,000,000 cells): the single-pass check allows one
+    # letter with up to 6 row digits, or A-Y with rows up to 1,999,999; all else is counted
+    ("Z999999", Limits()), ("Y1999999", Limits()), ("Z1999999", Limits()),
+    ("A2000000", Limits()), ("A2000001", Limits()), ("AA1923076", Limits()),
+    ("AA1923077", Limits()),
+    # small limits shift both bounds
+    ("T49", Limits(max_rows=50, max_cells=1000)), ("U49", Limits(max_rows=50, max_cells=1000)),
+    ("Z9", Limits(max_rows=50, max_cells=1000)), ("A50", Limits(max_rows=50, max_cells=1000)),
+    ("A51", Limits(max_rows=50, max_cells=1000)), ("AM25", Limits(max_rows=50, max_cells=1000)),
+    ("AN25", Limits(max_rows=50, max_cells=1000)),
+])
+def test_size_check_agrees_with_the_area_rule_at_the_boundaries(tmp_path, ref, limits):
+    # one value cell at `ref` besides the notes: the area is A1 to it
+    letters = ref.rstrip("0123456789")
+    rows, cols = int(ref[len(letters):]), column_number(letters)
+    path = write_xlsx(tmp_path / "edge.xlsx",
+                      rows_xml(NOTES) + f'<row r="{rows}"><c r="{ref}"><v>1</v></c></row>')
+    within = rows <= limits.max_rows and rows * cols <= limits.max_cells
+    if within:
+        assert detect_format(path, limits=limits) == "xlsx"
+    else:
+        with pytest.raises(InputError, match="over the"):
+            detect_format(path, limits=limits)
 
 
 # --- formatted empty rows -------------------------------------------------------------------

@@ -17,7 +17,15 @@ from ..study import Study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
 from ._qda import read_qdpx, read_taguette_highlights, read_wide_codes, sniff_qda_layout
-from ._readers import Limits, Workbook, detect_format, read_csv_study, read_workbook_study
+from ._readers import (
+    Limits,
+    Workbook,
+    detect_and_open,
+    detect_format,
+    gc_paused,
+    read_csv_study,
+    read_workbook_study,
+)
 from ._write import atomic_path, neutralize_formula, write_study, write_tables, write_template
 
 __all__ = [
@@ -106,21 +114,24 @@ def read_study(
     """
     p = Path(path)
     limits = limits or Limits()
-    kind = detect_format(p, limits=limits)
-    if kind == "qdpx":
-        return read_qdpx(p, category_level=category_level, theme_level=theme_level,
-                         limits=limits)
-    if codes is not None or code_prefix is not None:
-        return read_wide_codes(p, columns=codes, prefix=code_prefix, separator=separator,
-                               sheet=sheet, dayfirst=dayfirst, limits=limits)
-    if kind == "csv":
-        return _read_csv_or_export(p, kind, dayfirst=dayfirst, limits=limits, groups=groups,
-                                   group_pattern=group_pattern, separator=separator,
-                                   sheet=sheet)
-    with Workbook(p) as workbook:
-        return _read_csv_or_export(p, kind, dayfirst=dayfirst, limits=limits, groups=groups,
-                                   group_pattern=group_pattern, separator=separator,
-                                   sheet=sheet, workbook=workbook)
+    with gc_paused():
+        kind, workbook = detect_and_open(p, limits=limits)
+        try:
+            if kind == "qdpx":
+                return read_qdpx(p, category_level=category_level, theme_level=theme_level,
+                                 limits=limits)
+            if codes is not None or code_prefix is not None:
+                return read_wide_codes(p, columns=codes, prefix=code_prefix,
+                                       separator=separator, sheet=sheet, dayfirst=dayfirst,
+                                       limits=limits)
+            if kind == "xlsx" or kind == "ods":
+                workbook = workbook or Workbook(p)
+            return _read_csv_or_export(p, kind, dayfirst=dayfirst, limits=limits,
+                                       groups=groups, group_pattern=group_pattern,
+                                       separator=separator, sheet=sheet, workbook=workbook)
+        finally:
+            if workbook is not None:
+                workbook.close()
 
 
 def _read_csv_or_export(p: Path, kind: str, *, dayfirst: bool, limits: Limits,

@@ -272,7 +272,8 @@ def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:
     if col not in notes:
         return pd.Series([None] * len(notes), dtype=object)
     values = notes[col].astype(object)
-    return values.where(values.notna() & (values != ""), None)
+    blank = values.isna().to_numpy() | (values.to_numpy() == "")
+    return values.where(~blank, None) if blank.any() else values
 
 
 def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
@@ -315,15 +316,31 @@ def _sessions_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.D
     return sessions.assign(attendance=np.nan, duration_min=np.nan)
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """Return codes (missing: -1) and distinct values, a categorical's without hashing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    return pd.factorize(values)
+
+
 def _pair_map(a: pd.Series, b: pd.Series, lookup: dict[tuple, Any], *,
               dtype: Any = object, missing: Any = None) -> np.ndarray:
-    """Return ``lookup.get((a_i, b_i), missing)`` for every row, each distinct pair once."""
+    """Return ``lookup.get((a_i, b_i), missing)`` for every row, each distinct pair once.
+
+    A pair with a missing member gives ``missing``.
+    """
     if not len(a):
         return np.empty(0, dtype=dtype)
-    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([a, b]))
-    mapped = np.empty(len(pairs) + 1, dtype=dtype)
-    mapped[:-1] = [lookup.get(p, missing) for p in pairs]
-    mapped[-1] = missing
+    ca, ua = _codes(a)
+    cb, ub = _codes(b)
+    ua, ub = list(ua), list(ub)
+    width = len(ub) + 1
+    key = np.where((ca < 0) | (cb < 0), -1, ca.astype(np.int64) * width + cb)
+    codes, keys = pd.factorize(key)
+    mapped = np.full(len(keys) + 1, missing, dtype=dtype)
+    for j, k in enumerate(keys.tolist()):
+        if k >= 0:
+            mapped[j] = lookup.get((ua[k // width], ub[k % width]), missing)
     return mapped[codes]
 
 
@@ -333,17 +350,19 @@ def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: Import
     if notes.empty:
         return notes
     notes = notes.copy()
-    notes["session"] = pd.to_numeric(notes["session"].astype(object), errors="coerce")
+    if notes["session"].dtype.kind not in "fiu":
+        notes["session"] = pd.to_numeric(notes["session"].astype(object), errors="coerce")
     notes["date"] = _to_datetime(notes["date"])
     if len(sessions):
         keyed = sessions.dropna(subset=["session"]).drop_duplicates(["group", "session"])
-        date_of = {(g, int(s)): pd.Timestamp(d).to_datetime64()
-                   for g, s, d in zip(keyed["group"], keyed["session"], keyed["date"],
-                                      strict=True)
-                   if d is not None and not pd.isna(d)}
-        session_of: dict[tuple, float] = {}
-        for (g, s), d in date_of.items():
-            session_of.setdefault((g, pd.Timestamp(d).normalize()), float(s))
+        dates = _to_datetime(keyed["date"])
+        dated = keyed.assign(date=dates, session=pd.to_numeric(keyed["session"]))[dates.notna()]
+        date_of = dict(zip(zip(dated["group"].astype(object), dated["session"].astype(np.int64),
+                               strict=True),
+                           dated["date"].to_numpy(), strict=True))
+        first = dated.assign(day=dated["date"].dt.normalize()).drop_duplicates(["group", "day"])
+        session_of = dict(zip(zip(first["group"].astype(object), first["day"], strict=True),
+                              first["session"].astype(float), strict=True))
         no_session = notes["session"].isna()
         if no_session.any():
             sub = notes.loc[no_session]

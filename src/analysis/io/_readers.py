@@ -13,10 +13,12 @@ import gc
 import html
 import io
 import posixpath
+import queue
 import re
+import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,8 @@ from ._grid import find_grid_header, parse_grid
 from ._schema import SHEETS, sheet_for
 from ._tables import ParsedTable, parse_table
 
-__all__ = ["Limits", "detect_format", "read_csv_study", "read_workbook_study"]
+__all__ = ["Limits", "Workbook", "detect_and_open", "detect_format", "read_csv_study",
+           "read_workbook_study"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
@@ -91,6 +94,20 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
     The content decides, not the extension: a CSV renamed ``.xlsx`` and a legacy ``.xls``
     renamed ``.xlsx`` are each recognized and explained.
     """
+    return _detect(path, limits, open_xlsx=False)[0]
+
+
+def detect_and_open(path: Path, *, limits: Limits = Limits()) -> tuple[str, Workbook | None]:
+    """Return :func:`detect_format` and, for an xlsx workbook, the workbook opened.
+
+    The workbook is opened in a thread while the largest sheet is checked against the
+    limits (calamine parses without the interpreter lock), and the sheets already checked
+    are read there too. The caller closes it.
+    """
+    return _detect(path, limits, open_xlsx=True)
+
+
+def _detect(path: Path, limits: Limits, *, open_xlsx: bool) -> tuple[str, Workbook | None]:
     name = path.name
     try:
         size = path.stat().st_size
@@ -116,7 +133,7 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
             "this is a legacy Excel 97-2003 (.xls) file, which is not supported; open it in "
             "Excel or LibreOffice and save it as .xlsx", file=name)
     if head.startswith(b"PK"):
-        return _detect_zip(path, limits)
+        return _zip_errors(path, limits, open_xlsx)
     if suffix in {".xlsx", ".xlsm", ".ods"}:
         kind = "plain text (it looks like CSV)" if _looks_like_text(path) else "not a zip archive"
         raise UnreadableFileError(
@@ -127,7 +144,7 @@ def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
         raise UnsupportedFormatError(f"{suffix} files are not supported yet", file=name)
     if _looks_like_text(path):
         _check_csv_size(path, limits)
-        return "csv"
+        return "csv", None
     raise UnsupportedFormatError(
         "the file is neither a spreadsheet (.xlsx, .xlsm, .ods) nor a text CSV file", file=name)
 
@@ -153,14 +170,31 @@ def _looks_like_text(path: Path) -> bool:
             return False
 
 
-def _detect_zip(path: Path, limits: Limits) -> str:
+def _detect_zip(path: Path, limits: Limits, open_xlsx: bool) -> tuple[str, Workbook | None]:
     name = path.name
+    opening: _Opening | None = None
+
+    def start(checked: list[str]) -> None:
+        nonlocal opening
+        opening = _Opening(path, checked)
+
     try:
         with zipfile.ZipFile(path) as zf:
             kind = _zip_kind(zf, name, limits)
             if kind != "qdpx":
-                _check_sheet_sizes(zf, kind, name, limits)
-            return kind
+                _check_sheet_sizes(zf, kind, name, limits,
+                                   before_largest=start if open_xlsx and kind == "xlsx" else None)
+        return kind, opening.result() if opening is not None else None
+    except BaseException:
+        if opening is not None:
+            opening.discard()
+        raise
+
+
+def _zip_errors(path: Path, limits: Limits, open_xlsx: bool) -> tuple[str, Workbook | None]:
+    name = path.name
+    try:
+        return _detect_zip(path, limits, open_xlsx)
     except zipfile.BadZipFile:
         raise UnreadableFileError(
             "the file is a damaged or truncated zip archive (.xlsx and .ods files are zip "
@@ -278,36 +312,83 @@ def _xml_pieces(zf: zipfile.ZipFile, member: str, file: str,
     """
     tail = b""
     run = 0  # bytes of text since the last tag
-    with zf.open(member) as fh:
-        while data := fh.read(_SCAN_CHUNK):
-            if tail:
-                buf = tail + data
-            else:
-                buf = data
-                first = data.find(b"<")
-                run += len(data) if first == -1 else first
-                if run > _MAX_TEXT:
-                    raise UnreadableFileError(
-                        f"the XML holds a text over {_MAX_TEXT // 2**20} MiB long between two "
-                        "tags, which no spreadsheet program writes (a cell holds at most "
-                        "32,767 characters); the file is damaged or built to exhaust memory",
-                        file=file, sheet=sheet)
-                if first == -1:
-                    continue
-            start = buf.rfind(b"<")
-            whole = _TAG.match(buf, start)
-            if whole:
-                yield buf[: whole.end()]
-                tail, run = b"", len(buf) - whole.end()
-            else:
-                if start:
-                    yield buf[:start]
-                tail, run = buf[start:], 0
-                if len(tail) > _MAX_TAG:
-                    raise UnreadableFileError(
-                        f"the XML holds a tag over {_MAX_TAG // 2**20} MiB long, which no "
-                        "spreadsheet program writes; the file is damaged", file=file,
-                        sheet=sheet)
+    for data in _inflated(zf, member):
+        if tail:
+            buf = tail + data
+        else:
+            buf = data
+            first = data.find(b"<")
+            run += len(data) if first == -1 else first
+            if run > _MAX_TEXT:
+                raise UnreadableFileError(
+                    f"the XML holds a text over {_MAX_TEXT // 2**20} MiB long between two "
+                    "tags, which no spreadsheet program writes (a cell holds at most "
+                    "32,767 characters); the file is damaged or built to exhaust memory",
+                    file=file, sheet=sheet)
+            if first == -1:
+                continue
+        start = buf.rfind(b"<")
+        whole = _TAG.match(buf, start)
+        if whole:
+            yield buf[: whole.end()]
+            tail, run = b"", len(buf) - whole.end()
+        else:
+            if start:
+                yield buf[:start]
+            tail, run = buf[start:], 0
+            if len(tail) > _MAX_TAG:
+                raise UnreadableFileError(
+                    f"the XML holds a tag over {_MAX_TAG // 2**20} MiB long, which no "
+                    "spreadsheet program writes; the file is damaged", file=file,
+                    sheet=sheet)
+
+
+def _inflated(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """Yield a part's bytes in chunks of :data:`_SCAN_CHUNK`, inflated ahead in a thread.
+
+    zlib works without the interpreter lock, so for a large part the next chunk inflates
+    on the other core while this one is searched. At most two chunks wait in the queue.
+    """
+    if zf.getinfo(member).file_size <= 4 * _SCAN_CHUNK:
+        with zf.open(member) as fh:
+            while data := fh.read(_SCAN_CHUNK):
+                yield data
+        return
+    chunks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: bytes | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            with zf.open(member) as fh:
+                while not stop.is_set():
+                    data = fh.read(_SCAN_CHUNK)
+                    put(data)
+                    if not data:
+                        return
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _value_pieces(zf: zipfile.ZipFile, member: str, file: str,
@@ -530,8 +611,13 @@ def _sheets_read(names: list[str]) -> list[str]:
             *(s for s in others if s.strip().casefold() not in _IGNORED_SHEETS)]
 
 
-def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits) -> None:
-    """Refuse a workbook with a sheet over the rows or cells limit, before calamine opens it."""
+def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits, *,
+                       before_largest: Callable[[list[str]], None] | None = None) -> None:
+    """Refuse a workbook with a sheet over the rows or cells limit, before calamine opens it.
+
+    xlsx sheets are checked smallest first; ``before_largest`` is called with the sheets
+    checked so far just before the largest one is.
+    """
     names = set(zf.namelist())
     if kind == "ods":
         if "content.xml" not in names:
@@ -544,11 +630,14 @@ def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits
         for _ in _xml_pieces(zf, "xl/sharedStrings.xml", file, None):
             pass
     parts = _xlsx_sheet_parts(zf)
-    for sheet in _sheets_read(list(parts)):
-        if parts[sheet] in names:
-            extent = _xlsx_extent(zf, parts[sheet], limits, file, sheet)
-            if extent is not None:
-                _check_extent(*extent, limits, file=file, sheet=sheet)
+    sheets = [s for s in _sheets_read(list(parts)) if parts[s] in names]
+    sheets.sort(key=lambda s: zf.getinfo(parts[s]).file_size)
+    for i, sheet in enumerate(sheets):
+        if before_largest is not None and i == len(sheets) - 1:
+            before_largest(sheets[:i])
+        extent = _xlsx_extent(zf, parts[sheet], limits, file, sheet)
+        if extent is not None:
+            _check_extent(*extent, limits, file=file, sheet=sheet)
 
 
 def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
@@ -683,6 +772,43 @@ class Workbook:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Opening:
+    """Open a workbook in a thread and read the given sheets there."""
+
+    def __init__(self, path: Path, sheets: list[str]) -> None:
+        self._workbook: Workbook | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path, sheets),
+                                        name="open-workbook", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, sheets: list[str]) -> None:
+        try:
+            wb = Workbook(path)
+            self._workbook = wb
+            for sheet in sheets:
+                if sheet in wb.sheet_names:
+                    wb.peek(sheet)
+        except BaseException as exc:  # raised again by result()
+            self._error = exc
+
+    def result(self) -> Workbook:
+        """Wait for the workbook; raise what opening it raised."""
+        self._thread.join()
+        if self._error is not None:
+            self.discard()
+            raise self._error
+        assert self._workbook is not None
+        return self._workbook
+
+    def discard(self) -> None:
+        """Wait for the thread and close what it opened."""
+        self._thread.join()
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
 
 
 @contextlib.contextmanager

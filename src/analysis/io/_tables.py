@@ -295,7 +295,8 @@ def parse_table(
             parsed = data(dist.map(parse_valence))
             failures.append((name, parsed == None, lambda v: f"valence {_describe(v)} is not one "  # noqa: E711
                              "of negative, neutral, positive (or -, +, blank)"))
-            out[name] = parsed
+            out[name] = data(dist.labels(lambda v: parse_valence(v) or "")) if categorical \
+                else parsed
         elif name in _NUMBERS:
             parsed = data(dist.map(_parse_number, float))
             failures.append((name, np.isnan(parsed) & ~raw_blank,
