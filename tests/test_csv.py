@@ -141,11 +141,17 @@ def test_quoted_fields_with_newlines_delimiters_and_quotes(tmp_path):
     assert "session 'abc' is not a whole number" in p.message
 
 
-def test_cell_longer_than_excel_limit_read_in_full(tmp_path, capsys):
-    long_note = "word " * 8000 + "end"  # 40,003 characters
+@pytest.mark.parametrize(("encoding", "bom", "word"), [
+    ("utf-8", b"", "word "), ("utf-8", b"", "città "),
+    # in UTF-16 the byte of ',' (0x2C) also occurs inside characters such as U+2C2C
+    ("utf-16-le", codecs.BOM_UTF16_LE, "\u2c2c\u2c2c "),
+])
+def test_cell_longer_than_excel_limit_read_in_full(tmp_path, capsys, encoding, bom, word):
+    long_note = word * (40_000 // len(word)) + "end"
     assert len(long_note) > 32767
     path = write_csv(tmp_path / "long.csv", [HEADER, ["G1", "1", "Fear", long_note],
-                                             ["G1", "2", "Hope", "short"]])
+                                             ["G1", "2", "Hope", "short"]],
+                     encoding=encoding, bom=bom)
     study = read_study(path)
     assert study.notes["note"].tolist() == [long_note, "short"]
     (w,) = study.log.warnings

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import numpy as np
 import pandas as pd
 
 from ..study import ImportLog, Problem, Study, _excel_column
@@ -661,15 +662,24 @@ def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
 def _check_csv_size(path: Path, limits: Limits) -> None:
     """Refuse a CSV file with more records, or records times fields, than the limits allow.
 
-    Line breaks and delimiter characters bound both cheaply; only a file near a limit is
-    parsed (without keeping its rows) to count exactly.
+    Line breaks and the most delimiter characters (``, ; tab |``) on one line bound both
+    cheaply; only a file near a limit is parsed (without keeping its rows) to count exactly.
     """
-    newlines = separators = 0
+    newlines = widest = carry = 0  # carry: delimiters of the line not yet ended
     with path.open("rb") as fh:
         while chunk := fh.read(_SCAN_CHUNK):
-            newlines += chunk.count(b"\n")
-            separators += sum(chunk.count(d) for d in (b",", b";", b"\t", b"|"))
-    rows_bound, width_bound = newlines + 1, separators + 1
+            a = np.frombuffer(chunk, dtype=np.uint8)
+            delims = np.cumsum((a == 44) | (a == 59) | (a == 9) | (a == 124), dtype=np.int64)
+            ends = np.flatnonzero(a == 10)
+            if ends.size:
+                per_line = np.diff(delims[ends], prepend=0)
+                per_line[0] += carry
+                widest = max(widest, int(per_line.max()))
+                carry = int(delims[-1] - delims[ends[-1]])
+            else:
+                carry += int(delims[-1])
+            newlines += ends.size
+    rows_bound, width_bound = newlines + 1, max(widest, carry) + 1
     if rows_bound <= limits.max_rows and rows_bound * width_bound <= limits.max_cells:
         return
     text = decode_text(path.read_bytes(), path.name, ImportLog())
@@ -973,6 +983,21 @@ def sniff_delimiter(text: str) -> str:
         return max(",;\t|", key=first.count) if first else ","
 
 
+def _longest_run(data: bytes) -> int:
+    """Return the most bytes between two delimiters or line breaks: no field is longer.
+
+    A bound in characters for UTF-8 and one-byte encodings, in which these ASCII bytes
+    never occur inside another character; for UTF-16 and UTF-32 there is no bound.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
+        return len(data)
+    a = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero((a == 44) | (a == 59) | (a == 9) | (a == 124) | (a == 10)
+                          | (a == 13))
+    edges = np.concatenate(([-1], ends, [len(a)]))
+    return int(np.diff(edges).max()) - 1
+
+
 def read_csv_study(path: Path, *, dayfirst: bool = True) -> Study:
     """Read a notes table (long layout) or a single-group grid from a CSV file."""
     with gc_paused():
@@ -982,16 +1007,17 @@ def read_csv_study(path: Path, *, dayfirst: bool = True) -> Study:
 def _read_csv(path: Path, dayfirst: bool) -> Study:
     file = path.name
     log = ImportLog(files=[file])
-    text = decode_text(path.read_bytes(), file, log)
+    data = path.read_bytes()
+    text = decode_text(data, file, log)
     delimiter = sniff_delimiter(text)
     csv.field_size_limit(2**31 - 1)
-    try:
-        rows = [[c if c != "" else None for c in r]
-                for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    try:  # empty fields stay "" (blank, as in a workbook)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
-    long_cells = [(i + 1, j) for i, r in enumerate(rows) for j, c in enumerate(r)
-                  if c is not None and len(c) > 32767]
+    long_cells = [] if _longest_run(data) <= 32767 else [
+        (i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
+        for j, c in enumerate(r) if len(c) > 32767]
     for row, col in long_cells[:20]:
         from ..study import _excel_column
 
