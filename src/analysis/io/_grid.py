@@ -22,8 +22,8 @@ import pandas as pd
 
 from ..study import ImportLog, Problem, _excel_column
 from ._schema import header_key
-from ._tables import HEADER_SEARCH_ROWS, cell_text, raw_label
-from ._values import is_blank, parse_date, parse_mark, parse_session
+from ._tables import HEADER_SEARCH_ROWS, _grid_array, cell_text, raw_label
+from ._values import Distinct, is_blank, parse_date, parse_mark, parse_session
 
 __all__ = ["find_grid_header", "parse_grid"]
 
@@ -33,15 +33,21 @@ _CATEGORY_HEADERS = {header_key(x) for x in ("category", "categoria", "kategorie
 _COLUMNS = ["group", "session", "date", "theme", "category", "valence", "source"]
 
 
-def _frame(rows: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
-    if frame.empty:
+def _frame(columns: dict[str, Any] | None = None) -> pd.DataFrame:
+    if columns is None:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
         frame = frame.astype({"session": "Int64"})
+    else:
+        frame = pd.DataFrame(columns, columns=_COLUMNS)
     frame["note"] = None
     frame["speaker"] = None
     frame["coder"] = None
     frame["_row"] = np.zeros(len(frame), dtype=np.int64)
     return frame
+
+
+_VALENCES = ("negative", "neutral", "positive")
+_VALENCE_CODE = {v: i for i, v in enumerate(_VALENCES)}
 
 
 def _session_header(value: object, dayfirst: bool) -> tuple[int | None, Any]:
@@ -123,7 +129,7 @@ def parse_grid(
         log.errors.append(Problem(
             "no header row with session numbers or dates was found in the first "
             f"{HEADER_SEARCH_ROWS} rows", **where))
-        return _frame([]), log
+        return _frame(), log
     h, sess_cols = found
     header = list(rows[h])
     parsed = {j: _session_header(header[j], dayfirst) for j in sess_cols}
@@ -157,7 +163,7 @@ def parse_grid(
     if theme_col is None:
         log.errors.append(Problem("no theme column left of the session columns", **where,
                                   row=h + 1))
-        return _frame([]), log
+        return _frame(), log
     trailing = [j for j in range(first_sess + 1, len(header))
                 if j not in session_of and not is_blank(header[j])]
     if trailing:
@@ -183,33 +189,61 @@ def parse_grid(
         v = row[c] if c < len(row) else None
         return fill.get((r, c), v) if is_blank(v) else v
 
-    out_rows: list[tuple] = []
+    # labels row by row (a few dozen themes); marks through their distinct values
+    body = range(h + 1, len(rows))
+    themes = [raw_label(cell(r, theme_col)) for r in body]
+    categories = [cell_text(cell(r, category_col)) if category_col is not None else ""
+                  for r in body]
+    block = _grid_array(rows[h + 1 :], len(header))[:, sess_cols] if len(body) else \
+        np.empty((0, len(sess_cols)), dtype=object)
+    marks = Distinct(block.ravel())
+    blank = marks.blank.reshape(block.shape)
+    parsed_marks = marks._mapped(parse_mark, object)  # per distinct value; None: not a mark
+    codes = marks.codes.reshape(block.shape)
+    no_theme = np.array([is_blank(t) for t in themes], dtype=bool)
+    understood = np.array([m is not None for m in parsed_marks], dtype=bool)[codes]
+    cells_r, cells_j = np.nonzero(~blank)
+    log.read += len(cells_r)
+    bad = no_theme[cells_r] | ~understood[cells_r, cells_j]
     reject = log.rejected
-    for r in range(h + 1, len(rows)):
-        theme = raw_label(cell(r, theme_col))
-        category = cell_text(cell(r, category_col)) if category_col is not None else ""
-        for j in sess_cols:
-            v = cell(r, j)
-            if is_blank(v):
-                continue
-            log.read += 1
-            ref = f"{_excel_column(j)} (session {session_of[j]})"
-            if is_blank(theme):
-                reject.append(Problem(
-                    f"mark {cell_text(v)!r} has no theme in column {_excel_column(theme_col)}",
-                    **where, row=r + 1, column=ref))
-                continue
-            marks = parse_mark(v)
-            if marks is None:
-                reject.append(Problem(
-                    f"mark {cell_text(v)[:60]!r} is not understood: use x, a whole number, "
-                    "+ or -", **where, row=r + 1, column=ref))
-                continue
-            log.kept += 1
-            src = f"{label}!{_excel_column(j)}{r + 1}"
-            for valence in marks:
-                out_rows.append((group, session_of[j], date_of[j], theme, category or None,
-                                 valence, src))
-    frame = _frame(out_rows)
+    for i, k in zip(cells_r[bad].tolist(), cells_j[bad].tolist(), strict=True):
+        v, j = block[i, k], sess_cols[k]
+        ref = f"{_excel_column(j)} (session {session_of[j]})"
+        if no_theme[i]:
+            reject.append(Problem(
+                f"mark {cell_text(v)!r} has no theme in column {_excel_column(theme_col)}",
+                **where, row=h + i + 2, column=ref))
+        else:
+            reject.append(Problem(
+                f"mark {cell_text(v)[:60]!r} is not understood: use x, a whole number, "
+                "+ or -", **where, row=h + i + 2, column=ref))
+    cells_r, cells_j = cells_r[~bad], cells_j[~bad]
+    log.kept += len(cells_r)
+    # one note per mark: each kept cell repeated as many times as it has marks, in order
+    lengths = np.array([len(m) if m is not None else 0 for m in parsed_marks], dtype=np.int64)
+    widest = int(lengths.max()) if len(lengths) else 0
+    table = np.zeros((len(parsed_marks), max(widest, 1)), dtype=np.int8)
+    for u, m in enumerate(parsed_marks):
+        if m:
+            table[u, : len(m)] = [_VALENCE_CODE[x] for x in m]
+    cell_codes = codes[cells_r, cells_j]
+    per_cell = lengths[cell_codes]
+    rep = np.repeat(np.arange(len(cells_r)), per_cell)
+    starts = np.cumsum(per_cell) - per_cell
+    position = np.arange(len(rep)) - starts[rep]
+    valence = np.array(_VALENCES, dtype=object)[table[cell_codes[rep], position]]
+    letters = [_excel_column(j) for j in sess_cols]
+    sources = np.array([f"{label}!{letters[k]}{h + i + 2}"
+                        for i, k in zip(cells_r.tolist(), cells_j.tolist(), strict=True)],
+                       dtype=object)
+    theme_arr = np.array(themes, dtype=object)
+    category_arr = np.array([c or None for c in categories], dtype=object)
+    session_arr = np.array([session_of[j] for j in sess_cols], dtype=object)
+    date_arr = np.array([date_of[j] for j in sess_cols] + [None], dtype=object)[:-1]
+    r_rep, j_rep = cells_r[rep], cells_j[rep]
+    out = {"group": np.full(len(rep), group, dtype=object), "session": session_arr[j_rep],
+           "date": date_arr[j_rep], "theme": theme_arr[r_rep],
+           "category": category_arr[r_rep], "valence": valence, "source": sources[rep]}
+    frame = _frame(out)
     log.sheets[sheet if sheet is not None else file] = log.read
     return frame, log

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import functools
 import io
 import os
 import re
@@ -142,7 +143,14 @@ def _csv_rows(text: str, delimiter: str, file: str) -> list[list[Any]]:
 
 def _header_cells(row: Sequence[Any]) -> list[str]:
     """Return a header row as matching keys (tidy, case folded; blank cells as '')."""
-    return [label_key(cell_text(v)) for v in row]
+    return [_header_key(v) if v.__hash__ is not None else label_key(cell_text(v))
+            for v in row]
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _header_key(value: object) -> str:
+    # grids repeat the same few marks and numbers in every row looked at
+    return label_key(cell_text(value))
 
 
 def _workbook_rows(path: Path, *, sheet: str | None, want: Callable[[list[list[Any]]], bool],
