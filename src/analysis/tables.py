@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, require_columns
+from ._codes import codes_of, crosstab, distinct, session_ids
 
 __all__ = [
     "PHASES",
@@ -21,8 +22,6 @@ __all__ = [
     "phases",
     "theme_frequencies",
 ]
-
-
 
 
 def overview(notes: pd.DataFrame) -> pd.DataFrame:
@@ -41,26 +40,33 @@ def overview(notes: pd.DataFrame) -> pd.DataFrame:
         ``negative``, ``neutral``, ``positive`` (notes of each valence).
     """
     require_columns(notes, ("group", "session", "theme", "valence"))
-    g = notes.groupby("group", observed=False)
-    table = pd.DataFrame({
-        "sessions": g["session"].nunique(),
-        "notes": g.size(),
-        "themes": g["theme"].nunique(),
-    })
-    val = pd.crosstab(notes["group"], notes["valence"], dropna=False)
-    val = val.reindex(index=table.index, columns=notes["valence"].cat.categories, fill_value=0)
-    table = table.join(val)
-    total = pd.DataFrame({
-        "sessions": [notes[["group", "session"]].drop_duplicates().shape[0]],
-        "notes": [len(notes)],
-        "themes": [notes["theme"].nunique()],
-        **{v: [int((notes["valence"] == v).sum())] for v in val.columns},
-    }, index=["Total"])
-    table.index = table.index.astype(str)
-    out = pd.concat([table, total])
-    out.index.name = "group"
+    gcodes, groups = codes_of(notes["group"])
+    tcodes, themes = codes_of(notes["theme"])
+    vcodes, valences = codes_of(notes["valence"])
+    n_g, n_t = len(groups), len(themes)
+    _ids, first = session_ids(notes)
+    has_group = gcodes >= 0
+    # sessions per group: distinct non-missing sessions (``nunique``)
+    pair_group = gcodes[first]
+    pair_ok = (pair_group >= 0) & notes["session"].notna().to_numpy()[first]
+    sessions = np.bincount(pair_group[pair_ok], minlength=n_g)
+    notes_n = np.bincount(gcodes[has_group], minlength=n_g)
+    both = has_group & (tcodes >= 0)
+    pairs = distinct(gcodes[both] * n_t + tcodes[both], n_g * n_t)
+    themes_n = np.bincount(pairs // max(n_t, 1), minlength=n_g)
+    val = crosstab(gcodes, n_g, vcodes, len(valences))
+    total_val = np.bincount(vcodes[vcodes >= 0], minlength=len(valences))
+    n_themes = len(distinct(tcodes[tcodes >= 0], n_t))
+    columns = {
+        "sessions": [*sessions, len(first)],
+        "notes": [*notes_n, len(notes)],
+        "themes": [*themes_n, n_themes],
+        **{v: [*val[:, j], total_val[j]] for j, v in enumerate(valences)},
+    }
+    out = pd.DataFrame({k: np.asarray(v, dtype=np.int64) for k, v in columns.items()},
+                       index=pd.Index([*groups.astype(str), "Total"], name="group"))
     out.columns.name = None
-    return out.astype("int64")
+    return out
 
 
 def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
@@ -80,22 +86,37 @@ def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
         of distinct group-sessions in which it was noted), ``groups`` (number of groups).
     """
     require_columns(notes, ("group", "session", "theme", "category"))
-    used = notes.dropna(subset=["theme"])
-    g = used.groupby("theme", observed=True)
+    return _theme_frequencies(notes)[0]
+
+
+def _theme_frequencies(notes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return :func:`theme_frequencies` and the theme codes of its rows."""
+    tcodes = notes["theme"].cat.codes.to_numpy().astype(np.int64)
+    themes = notes["theme"].cat.categories
+    gcodes, groups = codes_of(notes["group"])
+    n_t, n_g = len(themes), len(groups)
+    used = tcodes >= 0
+    count = np.bincount(tcodes[used], minlength=n_t)
+    ids, first = session_ids(notes)
+    n_p = len(first)
+    pairs = distinct(tcodes[used] * n_p + ids[used], n_t * n_p)
+    sessions = np.bincount(pairs // max(n_p, 1), minlength=n_t)
+    both = used & (gcodes >= 0)
+    pairs = distinct(tcodes[both] * n_g + gcodes[both], n_t * n_g)
+    n_groups = np.bincount(pairs // max(n_g, 1), minlength=n_t)
+    first_note = np.full(n_t, len(tcodes), dtype=np.int64)
+    np.minimum.at(first_note, tcodes[used], np.flatnonzero(used))
+    present = np.flatnonzero(count > 0)
+    order = present[np.lexsort((present, -sessions[present], -count[present]))]
     table = pd.DataFrame({
-        "notes": g.size(),
-        "sessions": g[["group", "session"]].apply(lambda d: len(d.drop_duplicates())),
-        "groups": g["group"].nunique(),
+        "theme": pd.Series(pd.Categorical.from_codes(order, dtype=notes["theme"].dtype)
+                           ).astype(str),
+        "category": notes["category"].take(first_note[order]).reset_index(drop=True),
+        "notes": count[order].astype(np.int64),
+        "sessions": sessions[order].astype(np.int64),
+        "groups": n_groups[order].astype(np.int64),
     })
-    cat = used.drop_duplicates("theme").set_index("theme")["category"]
-    table.insert(0, "category", cat.reindex(table.index))
-    order = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
-    table = table.reset_index()
-    table["_order"] = table["theme"].map(order).astype(int)
-    table = table.sort_values(["notes", "sessions", "_order"], ascending=[False, False, True])
-    table = table.drop(columns="_order").reset_index(drop=True)
-    table["theme"] = table["theme"].astype(str)
-    return table
+    return table, order
 
 
 def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.DataFrame:
@@ -115,12 +136,13 @@ def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.Dat
         when ``normalize`` is True.
     """
     require_columns(notes, ("group", "category"))
-    table = pd.crosstab(notes["category"], notes["group"], dropna=False)
-    table = table.reindex(index=notes["category"].cat.categories,
-                          columns=notes["group"].cat.categories, fill_value=0)
-    table.index = table.index.astype(str)
-    table.columns = table.columns.astype(str)
-    table.index.name, table.columns.name = "category", "group"
+    categories = notes["category"].cat.categories
+    groups = notes["group"].cat.categories
+    table = pd.DataFrame(
+        crosstab(notes["category"].cat.codes.to_numpy().astype(np.int64), len(categories),
+                  notes["group"].cat.codes.to_numpy().astype(np.int64), len(groups)),
+        index=pd.Index(categories.astype(str), name="category"),
+        columns=pd.Index(groups.astype(str), name="group"))
     if normalize:
         return table / table.sum(axis=0)
     return table
@@ -155,10 +177,12 @@ def main_themes(notes: pd.DataFrame, n: int = 9) -> pd.DataFrame:
     order = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
     freq = freq.assign(_order=freq["theme"].map(order)).sort_values(
         ["notes", "sessions", "groups", "_order"], ascending=[False, False, False, True])
-    by_group = pd.crosstab(notes["theme"], notes["group"], dropna=False)
-    by_group = by_group.reindex(columns=notes["group"].cat.categories, fill_value=0)
-    by_group.index = by_group.index.astype(str)
-    by_group.columns = by_group.columns.astype(str)
+    groups = notes["group"].cat.categories
+    themes = notes["theme"].cat.categories
+    by_group = pd.DataFrame(
+        crosstab(notes["theme"].cat.codes.to_numpy().astype(np.int64), len(themes),
+                  notes["group"].cat.codes.to_numpy().astype(np.int64), len(groups)),
+        index=themes.astype(str), columns=groups.astype(str))
     parts = []
     for category in notes["category"].cat.categories:
         top = freq[freq["category"] == category].head(n)
@@ -189,8 +213,6 @@ _BY = ("group", "session", "phase", "valence", None)
 _UNITS = ("notes", "sessions")
 
 
-
-
 def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = None,
            cuts: dict[str, tuple[int, int]] | None = None) -> pd.Series:
     """Assign each note to a phase of its group's programme (beginning, middle, end).
@@ -212,7 +234,8 @@ def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = 
     Returns
     -------
     pandas.Series
-        Ordered categorical aligned with ``notes``.
+        Ordered categorical aligned with ``notes``. Notes without a group or a session get
+        a missing phase.
     """
     if cuts is not None:
         names = list(cuts)
@@ -227,17 +250,29 @@ def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = 
                                          [f"phase {i + 1}" for i in range(n)])
     if len(names) != n:
         raise ValueError(f"{len(names)} labels given for n={n} phases")
-    mapping: dict[tuple[object, int], str] = {}
-    for group, sess in notes[["group", "session"]].drop_duplicates().groupby("group",
-                                                                             observed=True):
-        ordered = sorted(int(x) for x in sess["session"])
-        for name, part in zip(names, np.array_split(np.array(ordered), n), strict=True):
-            for x in part:
-                mapping[(group, int(x))] = name
-    keys = zip(notes["group"], notes["session"].astype(int), strict=True)
-    values = [mapping.get(k) for k in keys]
-    return pd.Series(pd.Categorical(values, categories=names, ordered=True), index=notes.index,
-                     name="phase")
+    return pd.Series(pd.Categorical.from_codes(_phasecodes_of(notes, n), categories=names,
+                                               ordered=True),
+                     index=notes.index, name="phase")
+
+
+def _phasecodes_of(notes: pd.DataFrame, n: int) -> np.ndarray:
+    """Return the phase number (0 to n - 1) of every note, -1 without a group or session."""
+    gcodes, groups = codes_of(notes["group"])
+    ids, first = session_ids(notes)
+    pair_group = gcodes[first]
+    valid = np.flatnonzero((pair_group >= 0) & notes["session"].notna().to_numpy()[first])
+    # pairs are numbered by group then session: each group's sessions are one ascending run
+    group = pair_group[valid]
+    size = np.bincount(group, minlength=len(groups))
+    rank = np.arange(len(valid)) - (np.cumsum(size) - size)[group]
+    m = size[group]
+    small, extra = m // n, m % n
+    cut = extra * (small + 1)  # the first ``extra`` parts take one session more
+    part = np.where(rank < cut, rank // (small + 1),
+                    extra + (rank - cut) // np.maximum(small, 1))
+    pair_phase = np.full(len(first), -1, dtype=np.int64)
+    pair_phase[valid] = part
+    return pair_phase[ids]
 
 
 def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group",
@@ -274,37 +309,54 @@ def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group
     check_choice("by", by, _BY)
     check_choice("unit", unit, _UNITS)
     require_columns(notes, ("group", "session", of) + ((by,) if by in ("group", "valence") else ()))
-    data = notes.assign(_all="total", _gs=notes["group"].astype(str) + " #"
-                        + notes["session"].astype(str))
-    if by == "phase":
-        data["phase"] = phase if phase is not None else phases(notes)
-    column = {"group": "group", "session": "_gs", "phase": "phase", "valence": "valence",
-              None: "_all"}[by]
-    if unit == "sessions":
-        data = data.drop_duplicates(["group", "session", of, column])
-    table = pd.crosstab(data[of], data[column], dropna=False)
     rows = list(notes[of].cat.categories)
-    if by == "session":
-        sess = notes[["group", "session"]].drop_duplicates().sort_values(["group", "session"])
-        cols = list(sess["group"].astype(str) + " #" + sess["session"].astype(str))
-    elif by is None:
-        cols = ["total"]
+    row_codes = notes[of].cat.codes.to_numpy().astype(np.int64)
+    ids, first = session_ids(notes)
+    n_pairs = len(first)
+    if by == "phase":
+        frame = pd.DataFrame(index=notes.index)
+        frame["phase"] = phase if phase is not None else phases(notes)
+        cols = list(frame["phase"].cat.categories)
+        col_codes = frame["phase"].cat.codes.to_numpy().astype(np.int64)
+    elif by in ("group", "valence"):
+        cols = list(notes[by].cat.categories)
+        col_codes = notes[by].cat.codes.to_numpy().astype(np.int64)
+    elif by == "session":
+        labels = (notes["group"].take(first).astype(str) + " #"
+                  + notes["session"].take(first).astype(str))
+        cols = list(labels)
+        # a pair whose label is missing (no session) is a column of zeros, as in crosstab
+        col_codes = np.where(labels.isna().to_numpy(), -1, np.arange(n_pairs))[ids]
     else:
-        cols = list(data[column].cat.categories)
-    table = table.reindex(index=rows, columns=cols, fill_value=0)
-    if per_session:
-        sessions = data.drop_duplicates(["group", "session"])
-        if by in ("group", "phase"):
-            n = sessions.groupby(column, observed=False).size().reindex(cols)
-        elif by == "session":
-            n = pd.Series(1, index=cols)
+        cols = ["total"]
+        col_codes = np.zeros(len(notes), dtype=np.int64)
+    n_rows, n_cols = len(rows), len(cols)
+    level_codes = col_codes
+    if unit == "sessions":
+        ok = (row_codes >= 0) & (col_codes >= 0)
+        if by == "session":  # the column is the session itself
+            found = distinct(col_codes[ok] * n_rows + row_codes[ok], n_pairs * n_rows)
+            row_codes, col_codes = found % max(n_rows, 1), found // max(n_rows, 1)
         else:
-            n = pd.Series(len(sessions), index=cols)
-        table = table / n.replace(0, np.nan)
-    table.index = pd.CategoricalIndex(table.index.astype(str), categories=[str(r) for r in rows],
-                                      ordered=True, name=of)
-    table.columns = pd.Index([str(c) for c in cols], name=by or "")
-    return table
+            found = distinct((ids[ok] * n_rows + row_codes[ok]) * n_cols + col_codes[ok],
+                              n_pairs * n_rows * n_cols)
+            row_codes = (found // max(n_cols, 1)) % max(n_rows, 1)
+            col_codes = found % max(n_cols, 1)
+    values = crosstab(row_codes, n_rows, col_codes, n_cols)
+    if per_session:
+        if by in ("group", "phase"):  # sessions of each group or phase (by its first note)
+            at_first = level_codes[first]
+            n = np.bincount(at_first[at_first >= 0], minlength=n_cols).astype(float)
+        elif by == "session":
+            n = np.ones(n_cols)
+        else:
+            n = np.full(n_cols, float(n_pairs))
+        n[n == 0] = np.nan
+        values = values / n
+    index = pd.CategoricalIndex([str(r) for r in rows], categories=[str(r) for r in rows],
+                                ordered=True, name=of)
+    return pd.DataFrame(values, index=index,
+                        columns=pd.Index([str(c) for c in cols], name=by or ""))
 
 
 def one_coder(notes: pd.DataFrame, coder: str | None = None) -> pd.DataFrame:
