@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._checks import check_choice
@@ -210,9 +211,15 @@ def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
         missing category. The number of rows never changes.
     """
     out = notes.copy()
+    _set_category(out, codebook)
+    return out
+
+
+def _set_category(out: pd.DataFrame, codebook: pd.DataFrame) -> None:
+    """Set ``out["category"]`` from the ``theme`` of each row (see :func:`apply_codebook`)."""
     if codebook.empty:
         out["category"] = pd.Categorical([None] * len(out), categories=[], ordered=True)
-        return out
+        return
     categories = list(dict.fromkeys(codebook["category"]))
     mapping = dict(zip(codebook["theme"], codebook["category"], strict=True))
     # Map through the categorical's categories (few) rather than the rows (many).
@@ -224,7 +231,6 @@ def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
     values = cat_codes[codes]
     values[codes < 0] = -1
     out["category"] = pd.Categorical.from_codes(values, categories=categories, ordered=True)
-    return out
 
 
 # --- the codebook as an object: refinement operations with an audit trail -----------------
@@ -611,17 +617,19 @@ class Codebook:
         notes never changes; labels the codebook does not know keep a missing category
         (see :meth:`validate`).
         """
-        out = notes.copy()
-        relabeled = self.relabel(notes)
+        codes, labels = _relabel_codes(notes, self._history)
         spelling = {label_key(t): t for t in self._table["theme"]}
         for t, aliases in zip(self._table["theme"], self._table["aliases"], strict=True):
             for alias in _parts(aliases):
                 spelling.setdefault(label_key(alias), t)
-        relabeled = relabeled.map(lambda t: spelling.get(label_key(t), t))
-        order = list(dict.fromkeys([*self._table["theme"], *relabeled.dropna()]))
-        out["theme"] = pd.Categorical(relabeled, categories=order)
-        table = self._table[["theme", "category"]]
-        out = apply_codebook(out, table)
+        canon = [spelling.get(label_key(label), label) for label in labels]
+        seen = pd.unique(codes[codes >= 0])  # labels in order of first note
+        order = list(dict.fromkeys([*self._table["theme"], *(canon[i] for i in seen)]))
+        position = {theme: i for i, theme in enumerate(order)}
+        remap = np.array([position.get(theme, -1) for theme in canon] + [-1], dtype=np.int64)
+        out = notes.copy()
+        out["theme"] = pd.Categorical.from_codes(remap[codes], categories=order)
+        _set_category(out, self._table[["theme", "category"]])
         out["category"] = out["category"].cat.set_categories(self._categories, ordered=True)
         return out
 
@@ -673,30 +681,59 @@ def relabel_notes(notes: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     to its first new theme when the rule matches (``keyword: PATTERN`` searched in ``note``,
     case-insensitively, or ``sources: CELL CELL ...`` matched against ``source``) and to the
     second otherwise. Labels are matched by :func:`label_key`; moves change no label. The
-    result has one entry per note, in the same order.
+    result has one entry per note, in the same order: the label tidied by
+    :func:`normalize_label`, missing where the note has no theme.
     """
-    themes = notes["theme"].astype(object).map(normalize_label)
+    codes, labels = _relabel_codes(notes, history)
+    values = np.asarray([*labels, None], dtype=object)[codes]  # code -1 picks the None
+    return pd.Series(values, index=notes.index, name="theme", dtype=object)
+
+
+def _relabel_codes(notes: pd.DataFrame, history: pd.DataFrame | None
+                   ) -> tuple[np.ndarray, list[str]]:
+    """Relabel the notes' themes by ``history`` working on the distinct labels.
+
+    Returns int64 codes, one per note (-1 where the theme is missing), into a list of tidy
+    labels (which may repeat). Only a split looks at notes one by one, and only at the notes
+    of the theme it splits.
+    """
+    theme = notes["theme"]
+    if isinstance(theme.dtype, pd.CategoricalDtype):
+        codes, levels = theme.cat.codes.to_numpy().astype(np.int64), list(theme.cat.categories)
+    else:
+        found, uniques = pd.factorize(theme.astype(object), use_na_sentinel=True)
+        codes, levels = found.astype(np.int64), list(uniques)
+    labels = [normalize_label(v) for v in levels]
     if history is None or not len(history):
-        return themes
+        return codes, labels
     for rec in history.sort_values("step", kind="stable").to_dict("records"):
         op = str(rec.get("operation") or "").strip().casefold()
-        keys = themes.map(label_key)
+        keys = [label_key(label) for label in labels]
         if op in ("merge", "rename"):
             olds = {label_key(t) for t in _parts(rec.get("themes"))}
-            themes = themes.where(~keys.isin(olds), _parts(rec.get("target"))[0])
+            hit = [i for i, key in enumerate(keys) if key in olds]
+            if hit:
+                remap = np.arange(len(labels) + 1, dtype=np.int64)
+                remap[hit] = len(labels)
+                labels.append(_parts(rec.get("target"))[0])
+                codes = np.where(codes >= 0, remap[codes], -1)
         elif op == "split":
-            old = _parts(rec.get("themes"))[0]
+            old = label_key(_parts(rec.get("themes"))[0])
             a, b = _parts(rec.get("target"))[:2]
-            hit = keys == label_key(old)
+            rows = np.flatnonzero(np.isin(codes, [i for i, key in enumerate(keys) if key == old]))
+            if not len(rows):
+                continue
             kind, _, value = str(rec.get("rule") or "").partition(":")
             if kind.strip() == "keyword":
-                text = (notes["note"].astype(object).fillna("").astype(str) if "note" in notes
-                        else pd.Series("", index=notes.index))
-                match = text.str.contains(value.strip(), case=False, regex=True)
+                text = (notes["note"].take(rows).astype(object).fillna("").astype(str)
+                        if "note" in notes else pd.Series("", index=rows))
+                match = text.str.contains(value.strip(), case=False, regex=True).to_numpy()
             else:
-                match = notes["source"].astype(str).isin(value.split())
-            themes = themes.where(~(hit & match), a).where(~(hit & ~match), b)
-    return themes
+                match = notes["source"].take(rows).astype(str).isin(value.split()).to_numpy()
+            labels.extend((a, b))
+            codes = codes.copy()
+            codes[rows] = np.where(match, len(labels) - 2, len(labels) - 1)
+    return codes, labels
 
 
 def residual_todo(codebook: pd.DataFrame, *, file: str | None = None,

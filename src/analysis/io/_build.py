@@ -12,10 +12,10 @@ import pandas as pd
 from ..codebook import (
     CODEBOOK_COLUMNS,
     HISTORY_COLUMNS,
+    _relabel_codes,
     apply_codebook,
     label_key,
     normalize_label,
-    relabel_notes,
     residual_todo,
     split_aliases,
     suggest_themes,
@@ -134,8 +134,13 @@ def build_study(
     if history is not None and len(history):
         # replay the refinement history note by note (a split sends one label two ways)
         history = _check_history(history, log, file)
-        relabeled = relabel_notes(notes, history)
-        changed = (relabeled.map(label_key) != notes["theme"].map(label_key)).to_numpy()
+        before, old_labels = _relabel_codes(notes, None)
+        after, new_labels = _relabel_codes(notes, history)
+        old_keys = np.array([*map(label_key, old_labels), ""], dtype=object)
+        new_keys = np.array([*map(label_key, new_labels), ""], dtype=object)
+        changed = old_keys[before] != new_keys[after]
+        relabeled = pd.Series(np.asarray([*new_labels, None], dtype=object)[after],
+                              index=notes.index, dtype=object)
         moved = notes.loc[changed, ["theme", "source"]].assign(new=relabeled[changed])
         for (old, new), grp in moved.groupby(["theme", "new"], sort=False):
             log.merges.append(LabelMerge(str(old), str(new), "history", len(grp),

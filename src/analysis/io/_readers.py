@@ -918,11 +918,26 @@ def _read_sheets(wb: Workbook, path: Path, dayfirst: bool) -> Study:
     return study
 
 
+class RowNumbers(tuple):
+    """Spreadsheet row numbers of a table's rows, kept in ``frame.attrs["layout"]``.
+
+    A tuple, not an array, because pandas compares attrs with ``==`` (e.g. in concat). It
+    is immutable, so a deep copy is the object itself: pandas deep-copies ``attrs`` after
+    every operation on a frame, and copying thousands of numbers each time would make
+    every filter of the participants table cost milliseconds.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RowNumbers:
+        return self
+
+
 def _layout(parsed: ParsedTable, file: str, sheet: str | None, *,
             rows: bool) -> dict[str, Any]:
     layout = parsed.layout(file, sheet)
-    if rows:  # a tuple, not an array: pandas compares attrs with == (e.g. in concat)
-        layout["rows"] = tuple(int(r) for r in parsed.frame["_row"])
+    if rows:
+        layout["rows"] = RowNumbers(int(r) for r in parsed.frame["_row"])
     return layout
 
 

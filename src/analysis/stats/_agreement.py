@@ -9,6 +9,8 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from .._codes import codes_of, presence, session_ids
+
 __all__ = ["agreement", "presence_by_coder"]
 
 _LEVELS = ("theme", "category")
@@ -25,11 +27,11 @@ def _check_argument(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def _names_in_order(values: pd.Series) -> list[str]:
     """Return the distinct non-missing values as strings, categorical order first."""
-    present = list(dict.fromkeys(str(v) for v in values.dropna()))
     if isinstance(values.dtype, pd.CategoricalDtype):
-        seen = set(present)
-        return [str(c) for c in values.cat.categories if str(c) in seen]
-    return present
+        used = np.bincount(values.cat.codes.to_numpy() + 1,
+                           minlength=len(values.cat.categories) + 1)[1:] > 0
+        return [str(c) for c, ok in zip(values.cat.categories, used, strict=True) if ok]
+    return list(dict.fromkeys(str(v) for v in pd.unique(values.dropna())))
 
 
 def _levels(values: pd.Series) -> list[str]:
@@ -79,15 +81,6 @@ def _prepare(notes: pd.DataFrame, level: str, units: str,
             "agreement needs sessions coded by two or more coders"
         )
     return used, present
-
-
-def _session_coders(used: pd.DataFrame) -> dict[tuple[str, int], set[str]]:
-    """Map each group-session to the set of coders with at least one note in it."""
-    out: dict[tuple[str, int], set[str]] = {}
-    for g, s, c in zip(used["group"].astype(str), used["session"].astype("int64"),
-                       used["coder"].astype(str), strict=True):
-        out.setdefault((g, int(s)), set()).add(c)
-    return out
 
 
 def presence_by_coder(
@@ -145,37 +138,48 @@ def presence_by_coder(
     occur in the notes are used.
     """
     used, names = _prepare(notes, level, units, coders)
-    sessions = _session_coders(used)
-    double = {k: v for k, v in sessions.items() if len(v) >= 2}
-    if not double:
-        per_coder = {c: sum(c in v for v in sessions.values()) for c in names}
-        counts = ", ".join(f"{c}: {n}" for c, n in per_coder.items())
+    coder_of = {name: i for i, name in enumerate(names)}
+    ccodes, clabels = codes_of(used["coder"])
+    cmap = np.array([coder_of.get(str(c), -1) for c in clabels] + [-1], dtype=np.int64)
+    ccodes = cmap[ccodes]
+    ids, first = session_ids(used)
+    who = presence(ids, len(first), ccodes, len(names))  # sessions x coders
+    double = np.flatnonzero(who.sum(axis=1) >= 2)
+    if not len(double):
+        counts = ", ".join(f"{c}: {n}" for c, n in zip(names, who.sum(axis=0), strict=True))
         raise ValueError(
             "no double-coded session: no group-session has notes by two or more of the "
             f"coders {', '.join(names)} (sessions with notes per coder: {counts})"
         )
     group_order = {g: i for i, g in enumerate(_levels(notes["group"]))}
-    keys = sorted(double, key=lambda k: (group_order.get(k[0], len(group_order)), k[1], k[0]))
+    groups = used["group"].take(first[double]).astype(str).tolist()
+    sessions = used["session"].take(first[double]).astype("int64").tolist()
+    order = sorted(range(len(double)), key=lambda i: (
+        group_order.get(groups[i], len(group_order)), sessions[i], groups[i]))
+    double = double[order]
+    groups = [groups[i] for i in order]
+    sessions = [sessions[i] for i in order]
     themes = _levels(notes[level])
-
-    coded = used.dropna(subset=[level])
-    hits = set(zip(coded["group"].astype(str), coded["session"].astype("int64"),
-                   coded[level].astype(str), coded["coder"].astype(str), strict=True))
-    rows, values = [], []
-    for g, s in keys:
-        who = double[(g, s)]
-        for t in themes:
-            row = [(1 if (g, s, t, c) in hits else 0) if c in who else None for c in names]
-            if units == "noted" and not any(row):
-                continue
-            rows.append((g, s, t))
-            values.append(row)
+    theme_of = {name: i for i, name in enumerate(themes)}
+    tcodes, tlabels = codes_of(used[level])
+    tmap = np.array([theme_of.get(str(t), -1) for t in tlabels] + [-1], dtype=np.int64)
+    tcodes = tmap[tcodes]
+    number = np.full(len(first), -1, dtype=np.int64)
+    number[double] = np.arange(len(double))
+    n_d, n_t, n_c = len(double), len(themes), len(names)
+    unit_of = np.where((tcodes >= 0) & (number[ids] >= 0), number[ids] * n_t + tcodes, -1)
+    hits = presence(unit_of, n_d * n_t, ccodes, n_c)  # units x coders
+    coded = np.repeat(who[double], n_t, axis=0)  # did the coder code the unit's session
+    keep = hits.any(axis=1) if units == "noted" else np.ones(n_d * n_t, dtype=bool)
+    session_of = np.repeat(np.arange(n_d), n_t)[keep]
+    theme_at = np.tile(np.arange(n_t), n_d)[keep]
     index = pd.MultiIndex.from_arrays(
-        [pd.Index([r[0] for r in rows]),
-         pd.array([r[1] for r in rows], dtype="Int64"),
-         pd.Index([r[2] for r in rows])],
+        [pd.Index(np.asarray(groups, dtype=object)[session_of].tolist()),
+         pd.array(np.asarray(sessions, dtype=np.int64)[session_of], dtype="Int64"),
+         pd.Index(np.asarray(themes, dtype=object)[theme_at].tolist())],
         names=["group", "session", level])
-    data = {c: pd.array([v[j] for v in values], dtype="Int64") for j, c in enumerate(names)}
+    data = {name: pd.arrays.IntegerArray(hits[keep, j].astype(np.int64), ~coded[keep, j])
+            for j, name in enumerate(names)}
     frame = pd.DataFrame(data, index=index)
     frame.columns = pd.Index(names, name="coder")
     return frame

@@ -10,12 +10,13 @@ Two complementary views of "do the groups talk about the same things?":
 
 from __future__ import annotations
 
-import itertools
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
+
+from .._codes import codes_of, session_ids
 
 __all__ = ["chi2_independence", "commonality"]
 
@@ -36,21 +37,35 @@ def _require(notes: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
         )
 
 
-def _levels(values: pd.Series) -> list[str]:
-    """Return the labels of ``values`` as strings: categorical order, else sorted."""
+def _label_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Return int64 codes of ``values`` (-1 where missing) and their labels as strings.
+
+    Categorical columns keep their category order; other columns are sorted by label.
+    """
+    codes, levels = codes_of(values)
+    names = [str(v) for v in levels]
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return [str(c) for c in values.cat.categories]
-    return sorted({str(v) for v in values.dropna()})
+        return codes, names
+    labels = sorted(set(names))
+    position = {name: i for i, name in enumerate(labels)}
+    remap = np.array([position[name] for name in names], dtype=np.int64)
+    return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), labels
 
 
-def _units(notes: pd.DataFrame, x: str, y: str, unit: str) -> pd.DataFrame:
-    """Return one row per counted unit, with string columns ``x`` and ``y``."""
-    used = notes.dropna(subset=[x, y])
+def _units(notes: pd.DataFrame, x: str, y: str, unit: str
+           ) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
+    """Return the ``x`` and ``y`` codes of every counted unit, with their labels."""
+    xcodes, xlabels = _label_codes(notes[x])
+    ycodes, ylabels = _label_codes(notes[y])
+    ok = (xcodes >= 0) & (ycodes >= 0)
+    xcodes, ycodes = xcodes[ok], ycodes[ok]
     if unit == "sessions":
-        keys = list(dict.fromkeys(["group", "session", x, y]))
-        used = used.drop_duplicates(subset=keys)
-    return pd.DataFrame({"x": used[x].astype(str).to_numpy(dtype=object),
-                         "y": used[y].astype(str).to_numpy(dtype=object)})
+        ids, _ = session_ids(notes)
+        nx, ny = max(len(xlabels), 1), max(len(ylabels), 1)
+        # one unit per (group-session, x, y), in order of first note (as drop_duplicates)
+        found = pd.unique((ids[ok] * nx + xcodes) * ny + ycodes)
+        xcodes, ycodes = (found // ny) % nx, found % ny
+    return xcodes, xlabels, ycodes, ylabels
 
 
 def _pearson(observed: np.ndarray, expected: np.ndarray, correction: bool) -> float:
@@ -258,16 +273,19 @@ def chi2_independence(
     needed = (x, y, "group", "session") if unit == "sessions" else (x, y)
     _require(notes, needed, f'chi2_independence(unit="{unit}")')
 
-    units = _units(notes, x, y, unit)
-    rows = [v for v in _levels(notes[x]) if v in set(units["x"])]
-    cols = [v for v in _levels(notes[y]) if v in set(units["y"])]
+    xall, xlabels, yall, ylabels = _units(notes, x, y, unit)
+    xseen = np.bincount(xall, minlength=len(xlabels)) > 0
+    yseen = np.bincount(yall, minlength=len(ylabels)) > 0
+    rows = [v for v, seen in zip(xlabels, xseen, strict=True) if seen]
+    cols = [v for v, seen in zip(ylabels, yseen, strict=True) if seen]
     if len(rows) < 2 or len(cols) < 2:
         raise ValueError(
             f"chi2_independence needs at least two non-empty levels of {x!r} and of {y!r}; "
             f"found {len(rows)} and {len(cols)} with any {unit}"
         )
-    xcodes = pd.Categorical(units["x"], categories=rows).codes.astype(np.int64)
-    ycodes = pd.Categorical(units["y"], categories=cols).codes.astype(np.int64)
+    # number the non-empty levels 0, 1, ... in their order
+    xcodes = (np.cumsum(xseen) - 1)[xall]
+    ycodes = (np.cumsum(yseen) - 1)[yall]
     r, c = len(rows), len(cols)
     obs = np.bincount(xcodes * c + ycodes, minlength=r * c).reshape(r, c).astype(np.int64)
     n = int(obs.sum())
@@ -367,41 +385,41 @@ def commonality(notes: pd.DataFrame, *, by: str = "category") -> pd.DataFrame:
     if by in ("theme", "group"):
         raise ValueError(f"by={by!r}: give a column that groups themes, such as 'category'")
     _require(notes, ("group", "theme", by), "commonality")
-    used = notes.dropna(subset=["group", "theme"])
-    groups = [g for g in _levels(notes["group"]) if g in set(used["group"].astype(str))]
-    pairs = list(itertools.combinations(groups, 2))
-    gcol = used["group"].astype(str).to_numpy(dtype=object)
-    tcol = used["theme"].astype(str).to_numpy(dtype=object)
-    bcol = used[by]
-    levels = _levels(notes[by])
-    bstr = bcol.astype(str).to_numpy(dtype=object)
-    bmissing = bcol.isna().to_numpy()
-
-    def row(mask: np.ndarray) -> dict[str, float | int]:
-        sets = {g: set(tcol[mask & (gcol == g)]) for g in groups}
-        every = set(tcol[mask])
-        shared = set.intersection(*sets.values()) if sets else set()
-        out: dict[str, float | int] = {
-            "themes": len(every),
-            "shared_by_all": len(shared),
-            "share_shared": len(shared) / len(every) if every else np.nan,
-        }
-        jac = {}
-        for a, b in pairs:
-            union = sets[a] | sets[b]
-            jac[f"jaccard {a}|{b}"] = (len(sets[a] & sets[b]) / len(union) if union
-                                       else np.nan)
-        out["mean_pairwise_jaccard"] = (float(np.mean(list(jac.values())))
-                                        if jac else np.nan)
-        out.update(jac)
-        return out
-
-    records = [row(~bmissing & (bstr == level)) for level in levels]
-    records.append(row(np.ones(len(used), dtype=bool)))
-    columns = ["themes", "shared_by_all", "share_shared", "mean_pairwise_jaccard",
-               *(f"jaccard {a}|{b}" for a, b in pairs)]
-    table = pd.DataFrame(records, columns=columns,
-                         index=pd.Index([*levels, "All"], name=by))
-    table = table.astype({"themes": "int64", "shared_by_all": "int64"})
-    float_cols = [col for col in columns if col not in ("themes", "shared_by_all")]
-    return table.astype(dict.fromkeys(float_cols, "float64"))
+    gcodes, glabels = _label_codes(notes["group"])
+    tcodes, _ = codes_of(notes["theme"])
+    bcodes, levels = _label_codes(notes[by])
+    used = (gcodes >= 0) & (tcodes >= 0)
+    n_g, n_t, n_b = len(glabels), max(int(tcodes.max(initial=-1)) + 1, 1), len(levels)
+    g, t, b = gcodes[used], tcodes[used], bcodes[used]
+    # raised[row, group, theme]: one row per level of ``by``, then "All"
+    raised = np.zeros((n_b + 1) * n_g * n_t, dtype=bool)
+    has_b = b >= 0
+    raised[(b[has_b] * n_g + g[has_b]) * n_t + t[has_b]] = True
+    raised[(n_b * n_g + g) * n_t + t] = True
+    raised = raised.reshape(n_b + 1, n_g, n_t)
+    present = np.bincount(g, minlength=n_g) > 0
+    groups = [name for name, ok in zip(glabels, present, strict=True) if ok]
+    raised = raised[:, present, :]
+    upper_i, upper_j = np.triu_indices(len(groups), k=1)
+    every = raised.any(axis=1)
+    shared = raised.all(axis=1) if len(groups) else np.zeros_like(every)
+    themes = every.sum(axis=1)
+    n_shared = shared.sum(axis=1)
+    sets = raised.astype(np.float64)
+    inter = np.rint(np.einsum("rgt,rht->rgh", sets, sets))
+    sizes = sets.sum(axis=2)
+    union = sizes[:, :, None] + sizes[:, None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jaccard = np.where(union > 0, inter / np.where(union > 0, union, 1), np.nan)
+        jaccard = jaccard[:, upper_i, upper_j]
+        share = np.where(themes > 0, n_shared / np.maximum(themes, 1), np.nan)
+    mean = jaccard.mean(axis=1) if jaccard.shape[1] else np.full(n_b + 1, np.nan)
+    pair_names = [f"jaccard {groups[i]}|{groups[j]}" for i, j in zip(upper_i, upper_j,
+                                                                       strict=True)]
+    index = pd.Index([*levels, "All"], name=by)
+    head = pd.DataFrame({"themes": themes.astype(np.int64),
+                         "shared_by_all": n_shared.astype(np.int64),
+                         "share_shared": share.astype(np.float64),
+                         "mean_pairwise_jaccard": mean.astype(np.float64)}, index=index)
+    pairs = pd.DataFrame(jaccard.astype(np.float64), index=index, columns=pair_names)
+    return pd.concat([head, pairs], axis=1)

@@ -27,24 +27,35 @@ def participants_table(participants: pd.DataFrame, *, by: str = "group") -> pd.D
         ``<col>_max``; and ``region: <name>`` with the number of participants of each region
         (most frequent first).
     """
-    data = participants.copy()
-    groups = list(dict.fromkeys(data[by].dropna())) if by in data else []
-    parts = [(str(g), data[data[by] == g]) for g in groups] + [("All", data)]
-    numeric = [c for c in ("age", "years_experience") if c in data]
-    regions = (list(data["region"].value_counts().index) if "region" in data else [])
-    rows = []
-    for name, part in parts:
-        row: dict[str, object] = {by: name, "n": len(part)}
-        for col in numeric:
-            values = pd.to_numeric(part[col], errors="coerce").dropna()
-            row[f"{col}_mean"] = values.mean() if len(values) else np.nan
-            row[f"{col}_sd"] = values.std(ddof=1) if len(values) > 1 else np.nan
-            row[f"{col}_min"] = values.min() if len(values) else np.nan
-            row[f"{col}_max"] = values.max() if len(values) else np.nan
-        for region in regions:
-            row[f"region: {region}"] = int((part["region"] == region).sum())
-        rows.append(row)
-    return pd.DataFrame(rows).set_index(by)
+    data = participants
+    if by in data:
+        codes, uniques = pd.factorize(data[by])  # groups in order of first appearance
+        names = [str(g) for g in uniques]
+    else:
+        codes, names = np.full(len(data), -1, dtype=np.intp), []
+    n_rows = len(names) + 1  # the groups, then "All"
+    rows = np.concatenate([codes[codes >= 0], np.full(len(data), len(names))])
+    picked = np.concatenate([np.flatnonzero(codes >= 0), np.arange(len(data))])
+    table = pd.DataFrame({by: [*names, "All"],
+                          "n": np.bincount(rows, minlength=n_rows).astype(np.int64)})
+    for col in ("age", "years_experience"):
+        if col not in data:
+            continue
+        values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)[picked]
+        stats = pd.Series(values).groupby(rows).agg(["mean", "std", "min", "max"])
+        stats = stats.reindex(range(n_rows))
+        for stat in ("mean", "std", "min", "max"):
+            name = f"{col}_{'sd' if stat == 'std' else stat}"
+            table[name] = stats[stat].to_numpy(dtype=float)
+    if "region" in data:
+        regions = list(data["region"].value_counts().index)  # most frequent first
+        rcodes = pd.Categorical(data["region"], categories=regions).codes[picked]
+        ok = rcodes >= 0
+        counts = np.bincount(rows[ok] * len(regions) + rcodes[ok],
+                             minlength=n_rows * len(regions)).reshape(n_rows, len(regions))
+        for j, region in enumerate(regions):
+            table[f"region: {region}"] = counts[:, j].astype(np.int64)
+    return table.set_index(by)
 
 
 def ratings_summary(ratings: pd.DataFrame, *, by: str | None = None,

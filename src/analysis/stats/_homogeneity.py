@@ -5,16 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._codes import codes_of, presence, session_ids
+
 __all__ = ["category_homogeneity", "cooccurrence", "session_jaccard", "theme_homogeneity"]
 
 
-def _presence(notes: pd.DataFrame, level: str = "theme") -> pd.DataFrame:
-    """Return the boolean theme (or category) x session matrix of presence."""
-    used = notes.dropna(subset=[level])
-    keys = used["group"].astype(str) + "\x1f" + used["session"].astype(str)
-    table = pd.crosstab(used[level].astype(str), keys) > 0
-    order = [str(t) for t in notes[level].cat.categories if str(t) in table.index]
-    return table.reindex(order)
+def _presence(notes: pd.DataFrame, level: str = "theme") -> tuple[list[str], np.ndarray]:
+    """Return the labels used at ``level`` and their boolean label x group-session matrix.
+
+    Labels keep the categorical (codebook) order and only those noted at least once appear.
+    Notes without a group or a session number are left out.
+    """
+    codes, labels = codes_of(notes[level])
+    ids, first = session_ids(notes)
+    # a note without a group or a session number cannot be placed in a session
+    placed = notes["group"].notna().to_numpy() & notes["session"].notna().to_numpy()
+    matrix = presence(np.where(placed, codes, -1), len(labels), ids, len(first))
+    used = matrix.any(axis=1)
+    return [str(t) for t in labels[used]], matrix[used]
+
+
+def _shared(matrix: np.ndarray) -> np.ndarray:
+    """Return ``matrix @ matrix.T`` of a boolean matrix: the columns each pair of rows shares.
+
+    Counted on bits packed eight to a byte (AND, then population count), which is exact and
+    does not depend on a BLAS library or its threads.
+    """
+    packed = np.packbits(matrix, axis=1)
+    out = np.empty((len(matrix), len(matrix)), dtype=np.int64)
+    for i in range(len(packed)):
+        out[i] = np.bitwise_count(packed[i] & packed).sum(axis=1, dtype=np.int64)
+    return out
 
 
 def cooccurrence(notes: pd.DataFrame, *, level: str = "theme", measure: str = "count"
@@ -34,23 +55,27 @@ def cooccurrence(notes: pd.DataFrame, *, level: str = "theme", measure: str = "c
     Returns
     -------
     pandas.DataFrame
-        Square and symmetric, in codebook order on both axes.
+        Square and symmetric, in codebook order on both axes; themes (categories) never
+        noted are left out.
+
+    Notes
+    -----
+    A group-session is a distinct (group, session) pair; notes without a group or a session
+    number cannot be placed in one and are left out.
     """
     if level not in ("theme", "category"):
         raise ValueError(f"level={level!r} is not one of 'theme', 'category'")
     if measure not in ("count", "jaccard"):
         raise ValueError(f"measure={measure!r} is not one of 'count', 'jaccard'")
-    presence = _presence(notes, level)
-    m = presence.to_numpy(dtype=np.int64)
-    inter = m @ m.T
+    names, matrix = _presence(notes, level)
+    inter = _shared(matrix)
     if measure == "jaccard":
-        sizes = m.sum(axis=1)
+        sizes = np.diagonal(inter)
         union = sizes[:, None] + sizes[None, :] - inter
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(union > 0, inter / union, 0.0)
     else:
         values = inter
-    names = list(presence.index)
     return pd.DataFrame(values, index=pd.Index(names, name=level),
                         columns=pd.Index(names, name=level))
 
@@ -71,9 +96,16 @@ def session_jaccard(notes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _category_of(notes: pd.DataFrame) -> pd.Series:
-    pairs = notes.dropna(subset=["theme", "category"]).drop_duplicates("theme")
-    return pd.Series(pairs["category"].astype(str).to_numpy(),
-                     index=pairs["theme"].astype(str).to_numpy())
+    """Return the category of each theme (as strings), taken from its first note with one."""
+    tcodes, themes = codes_of(notes["theme"])
+    ccodes, categories = codes_of(notes["category"])
+    both = np.flatnonzero((tcodes >= 0) & (ccodes >= 0))
+    first = np.full(len(themes), len(tcodes), dtype=np.int64)
+    np.minimum.at(first, tcodes[both], both)
+    found = np.flatnonzero(first < len(tcodes))
+    found = found[np.argsort(first[found], kind="stable")]  # order of first appearance
+    return pd.Series(np.asarray(categories.astype(str), dtype=object)[ccodes[first[found]]],
+                     index=np.asarray(themes.astype(str), dtype=object)[found])
 
 
 def theme_homogeneity(notes: pd.DataFrame) -> pd.DataFrame:
@@ -102,22 +134,31 @@ def theme_homogeneity(notes: pd.DataFrame) -> pd.DataFrame:
     """
     jac = session_jaccard(notes)
     cat = _category_of(notes).reindex(jac.index)
-    themes = [t for t in jac.index if pd.notna(cat.get(t))]
+    keep = cat.notna().to_numpy()
+    themes = list(jac.index[keep])
+    own_cat = cat.to_numpy()[keep]
     categories = [str(c) for c in notes["category"].cat.categories]
+    values = jac.to_numpy()[np.ix_(keep, keep)]
+    member = np.array([[c == name for name in categories] for c in own_cat],
+                      dtype=bool).reshape(len(themes), len(categories))
+    # sum and number of the other themes of each category (the theme itself left out)
+    others = member.sum(axis=0)[None, :] - member
+    sums = ((values[:, :, None] * member[None, :, :]).sum(axis=1)
+            - np.diagonal(values)[:, None] * member)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(others > 0, sums / np.where(others > 0, others, 1), np.nan)
     rows = []
-    for t in themes:
-        means = {}
-        for c in categories:
-            members = [u for u in themes if cat[u] == c and u != t]
-            means[c] = float(jac.loc[t, members].mean()) if members else np.nan
-        own = means[cat[t]]
-        others = {c: v for c, v in means.items() if c != cat[t] and not np.isnan(v)}
-        valid = {c: v for c, v in means.items() if not np.isnan(v)}
-        nearest = max(valid, key=lambda c: (valid[c], c == cat[t])) if valid else None
-        rows.append({"theme": t, "category": cat[t], "own": own, **means,
+    for i, t in enumerate(themes):
+        own = float(means[i, categories.index(own_cat[i])])
+        valid = [(means[i, j], name == own_cat[i], j) for j, name in enumerate(categories)
+                 if not np.isnan(means[i, j])]
+        nearest = categories[max(valid, key=lambda v: (v[0], v[1]))[2]] if valid else None
+        elsewhere = [v for v, mine, _ in valid if not mine]
+        rows.append({"theme": t, "category": own_cat[i], "own": own,
+                     **{name: float(means[i, j]) for j, name in enumerate(categories)},
                      "nearest": nearest,
-                     "closer_elsewhere": bool(others) and not np.isnan(own)
-                     and max(others.values()) > own})
+                     "closer_elsewhere": bool(elsewhere) and not np.isnan(own)
+                     and max(elsewhere) > own})
     return pd.DataFrame(rows, columns=["theme", "category", "own", *categories, "nearest",
                                        "closer_elsewhere"])
 

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from .._checks import require_columns
+from .._codes import codes_of, presence, session_ids
 
 __all__ = ["saturation", "saturation_point"]
 
 
-def _order(notes: pd.DataFrame) -> pd.DataFrame:
-    sessions = notes[["group", "session", "date"]].drop_duplicates(["group", "session"])
-    # date order; sessions without a date keep their session order within the group
-    return sessions.sort_values(["date", "group", "session"], na_position="last",
-                                kind="stable").reset_index(drop=True)
+_COLUMNS = ["scope", "order", "group", "session", "date", "themes", "new", "cumulative",
+            "new_themes"]
+
+
+def _sessions(notes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Return the group-sessions with a theme, their theme presence matrix and the themes.
+
+    The sessions frame has ``group``, ``session`` and ``date`` (that of the session's first
+    note with a theme), one row per group-session, sorted by date (missing last), then
+    group (categorical order), then session.
+    """
+    tcodes, themes = codes_of(notes["theme"])
+    ids, first = session_ids(notes)
+    ok = (tcodes >= 0) & notes["group"].notna().to_numpy() & notes["session"].notna().to_numpy()
+    rows = np.flatnonzero(ok)
+    first_used = np.full(len(first), len(tcodes), dtype=np.int64)
+    np.minimum.at(first_used, ids[rows], rows)
+    pairs = np.flatnonzero(first_used < len(tcodes))
+    at = first_used[pairs]
+    sessions = pd.DataFrame({
+        "group": notes["group"].take(at).reset_index(drop=True),
+        "session": notes["session"].take(at).reset_index(drop=True),
+        "date": notes["date"].take(at).reset_index(drop=True),
+        "_pair": pairs,
+    })
+    sessions = sessions.sort_values(["date", "group", "session"], na_position="last",
+                                    kind="stable", ignore_index=True)
+    number = np.full(len(first), -1, dtype=np.int64)
+    number[sessions["_pair"].to_numpy()] = np.arange(len(sessions))
+    matrix = presence(number[ids[rows]], len(sessions), tcodes[rows], len(themes))
+    return sessions.drop(columns="_pair"), matrix, [str(t) for t in themes]
+
+
+def _curve(matrix: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return themes per session, new themes per session and their names, for one scope."""
+    noted = matrix.any(axis=0)
+    first = matrix.argmax(axis=0)  # first session (row) in which each theme was noted
+    new = np.bincount(first[noted], minlength=len(matrix))
+    labels = [""] * len(matrix)
+    for row in np.unique(first[noted]):
+        labels[row] = "; ".join(names[noted & (first == row)])
+    return matrix.sum(axis=1), new, labels
 
 
 def saturation(notes: pd.DataFrame, *, by_group: bool = True) -> pd.DataFrame:
@@ -34,32 +75,52 @@ def saturation(notes: pd.DataFrame, *, by_group: bool = True) -> pd.DataFrame:
         noted in the session), ``new`` (themes never noted before in that scope),
         ``cumulative`` (distinct themes so far), ``new_themes`` (their names, ``"; "``
         separated, in codebook order).
+
+    Notes
+    -----
+    Sessions are ordered by date (the date of their first note with a theme; sessions
+    without a date come last), then by group and session number. Notes without a theme, a
+    group or a session number cannot be placed on the curve and are left out.
     """
-    used = notes.dropna(subset=["theme"])
-    theme_rank = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
-    per_session = (used.groupby(["group", "session"], observed=True)["theme"]
-                   .agg(lambda s: sorted(set(s.astype(str)), key=lambda t: theme_rank.get(t, 0))))
-    scopes: list[tuple[str, pd.DataFrame]] = [("all groups", _order(used))]
+    require_columns(notes, ("group", "session", "date", "theme"))
+    sessions, matrix, themes = _sessions(notes)
+    names = np.asarray(themes, dtype=object)
+    scopes: list[tuple[str, np.ndarray]] = [("all groups", np.arange(len(sessions)))]
     if by_group:
-        for group in notes["group"].cat.categories:
-            part = used[used["group"] == group]
-            if len(part):
-                scopes.append((str(group), _order(part)))
-    rows = []
-    for scope, order in scopes:
-        seen: set[str] = set()
-        for i, rec in enumerate(order.itertuples(index=False), start=1):
-            themes = per_session.loc[(rec.group, rec.session)]
-            new = [t for t in themes if t not in seen]
-            seen.update(new)
-            rows.append({"scope": scope, "order": i, "group": str(rec.group),
-                         "session": int(rec.session), "date": rec.date, "themes": len(themes),
-                         "new": len(new), "cumulative": len(seen), "new_themes": "; ".join(new)})
-    out = pd.DataFrame(rows, columns=["scope", "order", "group", "session", "date", "themes",
-                                      "new", "cumulative", "new_themes"])
-    out["scope"] = pd.Categorical(out["scope"], categories=list(dict.fromkeys(out["scope"])),
-                                  ordered=True)
-    return out
+        gcodes, groups = codes_of(sessions["group"])
+        for code, group in enumerate(groups):
+            rows = np.flatnonzero(gcodes == code)
+            if len(rows):
+                scopes.append((str(group), rows))
+    if not len(sessions):
+        out = pd.DataFrame({c: [] for c in _COLUMNS})
+        out["scope"] = pd.Categorical([], categories=[], ordered=True)
+        return out
+    picked, order, themes_n, new, labels, scope_codes = [], [], [], [], [], []
+    for code, (_, rows) in enumerate(scopes):
+        count, added, names_added = _curve(matrix[rows], names)
+        picked.append(rows)
+        order.append(np.arange(1, len(rows) + 1, dtype=np.int64))
+        themes_n.append(count)
+        new.append(added)
+        labels.extend(names_added)
+        scope_codes.append(np.full(len(rows), code, dtype=np.int64))
+    new_all = np.concatenate(new).astype(np.int64)
+    ends = np.cumsum([len(rows) for _, rows in scopes])
+    running = np.cumsum(new_all)
+    before = np.repeat(np.concatenate([[0], running[ends[:-1] - 1]]),
+                       [len(rows) for _, rows in scopes])
+    out = sessions.take(np.concatenate(picked)).reset_index(drop=True)
+    out.insert(0, "order", np.concatenate(order))
+    out.insert(0, "scope", pd.Categorical.from_codes(
+        np.concatenate(scope_codes), categories=[scope for scope, _ in scopes], ordered=True))
+    out["group"] = out["group"].astype(str)
+    out["session"] = out["session"].astype(np.int64)
+    out["themes"] = np.concatenate(themes_n).astype(np.int64)
+    out["new"] = new_all
+    out["cumulative"] = (running - before).astype(np.int64)
+    out["new_themes"] = pd.array(labels, dtype="str")
+    return out[_COLUMNS]
 
 
 def saturation_point(curve: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
@@ -87,26 +148,41 @@ def saturation_point(curve: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
     """
     if k < 1:
         raise ValueError(f"k={k!r}: give a number of sessions of 1 or more")
-    rows = []
-    for scope, part in curve.groupby("scope", observed=True, sort=True):
-        part = part.reset_index(drop=True)
-        found = None
-        run = 0
-        for i in range(len(part)):
-            run = run + 1 if part.at[i, "new"] == 0 else 0
-            if run == k:
-                found = i - k  # the session before the run
-                break
-        base = {"scope": scope, "themes_total": int(part["cumulative"].iat[-1]),
-                "sessions": len(part)}
-        if found is None or found < 0:
-            rows.append({**base, "reached": False, "order": pd.NA, "group": None,
-                         "session": pd.NA, "date": pd.NaT, "themes_at_saturation": pd.NA})
-        else:
-            rec = part.loc[found]
-            rows.append({**base, "reached": True, "order": int(rec["order"]),
-                         "group": rec["group"], "session": int(rec["session"]),
-                         "date": rec["date"], "themes_at_saturation": int(rec["cumulative"])})
-    cols = ["scope", "reached", "order", "group", "session", "date", "themes_at_saturation",
-            "themes_total", "sessions"]
-    return pd.DataFrame(rows, columns=cols)
+    codes, scopes = codes_of(curve["scope"])
+    rank = np.argsort(codes, kind="stable")  # scope by scope, each in the curve's order
+    rank = rank[codes[rank] >= 0]
+    scope = codes[rank]
+    new = curve["new"].to_numpy()[rank]
+    position = np.arange(len(rank))
+    start = np.ones(len(rank), dtype=bool)
+    start[1:] = scope[1:] != scope[:-1]
+    # length of the run of sessions without a new theme that ends at each session
+    last = np.where(new != 0, position, np.where(start, position - 1, -1))
+    run = position - np.maximum.accumulate(last) if len(rank) else position
+    present, first = np.unique(scope, return_index=True)
+    size = np.diff(np.append(first, len(rank)))
+    hits = np.flatnonzero(run == k)
+    hit_scope, hit_first = np.unique(scope[hits], return_index=True)
+    found = np.full(len(scopes), -1, dtype=np.int64)
+    found[hit_scope] = hits[hit_first] - k  # the session before the run
+    found = found[present]
+    reached = found >= first
+    at = rank[np.where(reached, found, first)]  # any row of the scope when not reached
+    ends = rank[first + size - 1]
+    picked = curve.take(at).reset_index(drop=True)
+    mask = ~reached
+    out = pd.DataFrame({
+        "scope": pd.array([str(scopes[c]) for c in present], dtype="str"),
+        "reached": reached,
+        "order": pd.array(picked["order"].to_numpy(dtype=np.int64), dtype="Int64"),
+        "group": pd.array(picked["group"].astype(str).to_numpy(dtype=object), dtype="str"),
+        "session": pd.array(picked["session"].to_numpy(dtype=np.int64), dtype="Int64"),
+        "date": picked["date"],
+        "themes_at_saturation": pd.array(picked["cumulative"].to_numpy(dtype=np.int64),
+                                         dtype="Int64"),
+        "themes_total": curve["cumulative"].to_numpy(dtype=np.int64)[ends],
+        "sessions": size.astype(np.int64),
+    })
+    for col in ("order", "group", "session", "date", "themes_at_saturation"):
+        out.loc[mask, col] = None
+    return out
