@@ -28,11 +28,12 @@ __all__ = ["build_study", "natural_key"]
 _SESSION_COLUMNS = ["group", "session", "date", "attendance", "duration_min"]
 _PARTICIPANT_COLUMNS = ["pseudonym", "group", "age", "years_experience", "region"]
 _RATING_COLUMNS = ["pseudonym", "group", "session", "item", "score"]
+_DIGITS = re.compile(r"(\d+)")
 
 
 def natural_key(text: str) -> list[object]:
     """Sort key that puts ``Group 2`` before ``Group 10``."""
-    return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", str(text))]
+    return [int(t) if t.isdigit() else t.casefold() for t in _DIGITS.split(str(text))]
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ the valence drop-down) and the data dictionary in ``data/README.md``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,9 +38,12 @@ class SheetSpec:
         return tuple(c.name for c in self.columns if c.required)
 
 
+_HEADER_NOISE = re.compile(r"[\s_\-.:/()#]+")
+
+
 def header_key(text: object) -> str:
     """Return the key a header cell is matched by: case folded, spaces and ``_-.`` removed."""
-    return re.sub(r"[\s_\-.:/()#]+", "", str(text or "").casefold())
+    return _HEADER_NOISE.sub("", str(text or "").casefold())
 
 
 NOTES = SheetSpec(
@@ -182,6 +186,17 @@ def sheet_for(name: str) -> SheetSpec | None:
     return None
 
 
+@functools.cache
+def _lookup(spec: SheetSpec) -> dict[str, str]:
+    """Return header key -> column name for a sheet's column names and synonyms."""
+    lookup: dict[str, str] = {}
+    for col in spec.columns:
+        lookup[header_key(col.name)] = col.name
+        for syn in col.synonyms:
+            lookup.setdefault(header_key(syn), col.name)
+    return lookup
+
+
 def match_headers(
     spec: SheetSpec, headers: list[object]
 ) -> tuple[dict[str, int], list[tuple[str, list[int]]], list[int]]:
@@ -196,11 +211,7 @@ def match_headers(
     extra : list of int
         Indices of non-empty header cells that name no column of the sheet.
     """
-    lookup: dict[str, str] = {}
-    for col in spec.columns:
-        lookup[header_key(col.name)] = col.name
-        for syn in col.synonyms:
-            lookup.setdefault(header_key(syn), col.name)
+    lookup = _lookup(spec)
     hits: dict[str, list[int]] = {}
     extra: list[int] = []
     for i, h in enumerate(headers):

@@ -138,6 +138,8 @@ def locate_header(
         hits = len(found)
         if hits > best_hits:
             best, best_hits = i, hits
+            if hits == len(spec.columns):  # no later row can name more
+                break
     return best if best_hits >= needed else None
 
 
