@@ -989,6 +989,9 @@ def render(run: Run) -> str:
         if t["status"] == "MISSED":
             out.append(f"MISSED {t['name']}: {fmt(t['value'])} {t['unit']}, target "
                        f"{t['op']} {fmt(t['limit'], 2)} {t['unit']} ({t['gap']})")
+    if counts["MISSED"]:
+        out.append("where the time goes, and why a gap remains: benchmarks/README.md, "
+                   "'Remaining gaps'")
     if run.failures:
         out.append(section("FAILED steps"))
         out += [f"- {f['step']}: {f['error']}" for f in run.failures]
