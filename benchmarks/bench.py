@@ -67,7 +67,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -853,6 +853,16 @@ def section(title: str) -> str:
     return f"\n== {title} " + "=" * max(3, 86 - len(title))
 
 
+def _reader_summaries(run: Run, reading: dict[str, Any]
+                      ) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """Yield ``(notes, layout, reader, summary)`` for every reader measured, size by size."""
+    for n in run.sizes:
+        readers = reading.get(str(n), {}).get("summary", {}).get("readers", {})
+        for key, summary in readers.items():
+            layout, reader = key.split("/")
+            yield n, layout, reader, summary
+
+
 def render(run: Run) -> str:
     """Return the report printed on stdout: machine, reading, memory, analysis, targets."""
     out: list[str] = []
@@ -877,13 +887,9 @@ def render(run: Run) -> str:
     if reading:
         out.append(section("reading (wall seconds of the reader alone, fresh process each; "
                            "median over rounds)"))
-        rows = []
-        for n in run.sizes:
-            s = reading.get(str(n), {}).get("summary", {}).get("readers", {})
-            for key, r in s.items():
-                layout, reader = key.split("/")
-                rows.append((f"{n:,}", layout, READER_LABELS[reader], r["runs"], r["median"],
-                             r["min"], r["max"], r["per_1k_notes"]))
+        rows = [(f"{n:,}", layout, READER_LABELS[reader], r["runs"], r["median"], r["min"],
+                 r["max"], r["per_1k_notes"])
+                for n, layout, reader, r in _reader_summaries(run, reading)]
         out.append(table(("notes", "file", "reader", "runs", "median s", "min s", "max s",
                           "s / 1k notes"), rows, left=3))
         out.append("\nratios (x; median over rounds of the ratio of the two times within a "
@@ -910,14 +916,10 @@ def render(run: Run) -> str:
 
         out.append(section("reading memory (MiB; VmRSS before the reader, VmHWM peak after; "
                            "median over rounds)"))
-        rows = []
-        for n in run.sizes:
-            s = reading.get(str(n), {}).get("summary", {}).get("readers", {})
-            for key, r in s.items():
-                layout, reader = key.split("/")
-                mib = [fmt(r[k], 1) for k in ("rss_before_mib", "peak_mib", "increase_mib")]
-                rows.append((f"{n:,}", layout, READER_LABELS[reader], *mib,
-                             fmt(r.get("notes_mib"), 1), r["notes"], r.get("rejected")))
+        rows = [(f"{n:,}", layout, READER_LABELS[reader],
+                 *(fmt(r[k], 1) for k in ("rss_before_mib", "peak_mib", "increase_mib")),
+                 fmt(r.get("notes_mib"), 1), r["notes"], r.get("rejected"))
+                for n, layout, reader, r in _reader_summaries(run, reading)]
         out.append(table(("notes", "file", "reader", "RSS before", "peak", "peak - before",
                           "notes table", "notes read", "rejected"), rows, left=3))
 
