@@ -86,13 +86,7 @@ def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
         of distinct group-sessions in which it was noted), ``groups`` (number of groups).
     """
     require_columns(notes, ("group", "session", "theme", "category"))
-    return _theme_frequencies(notes)[0]
-
-
-def _theme_frequencies(notes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return :func:`theme_frequencies` and the theme codes of its rows."""
-    tcodes = notes["theme"].cat.codes.to_numpy().astype(np.int64)
-    themes = notes["theme"].cat.categories
+    tcodes, themes = codes_of(notes["theme"])
     gcodes, groups = codes_of(notes["group"])
     n_t, n_g = len(themes), len(groups)
     used = tcodes >= 0
@@ -116,7 +110,7 @@ def _theme_frequencies(notes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         "sessions": sessions[order].astype(np.int64),
         "groups": n_groups[order].astype(np.int64),
     })
-    return table, order
+    return table
 
 
 def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.DataFrame:
@@ -136,11 +130,10 @@ def category_by_group(notes: pd.DataFrame, *, normalize: bool = False) -> pd.Dat
         when ``normalize`` is True.
     """
     require_columns(notes, ("group", "category"))
-    categories = notes["category"].cat.categories
-    groups = notes["group"].cat.categories
+    ccodes, categories = codes_of(notes["category"])
+    gcodes, groups = codes_of(notes["group"])
     table = pd.DataFrame(
-        crosstab(notes["category"].cat.codes.to_numpy().astype(np.int64), len(categories),
-                  notes["group"].cat.codes.to_numpy().astype(np.int64), len(groups)),
+        crosstab(ccodes, len(categories), gcodes, len(groups)),
         index=pd.Index(categories.astype(str), name="category"),
         columns=pd.Index(groups.astype(str), name="group"))
     if normalize:
@@ -177,11 +170,10 @@ def main_themes(notes: pd.DataFrame, n: int = 9) -> pd.DataFrame:
     order = {t: i for i, t in enumerate(notes["theme"].cat.categories)}
     freq = freq.assign(_order=freq["theme"].map(order)).sort_values(
         ["notes", "sessions", "groups", "_order"], ascending=[False, False, False, True])
-    groups = notes["group"].cat.categories
-    themes = notes["theme"].cat.categories
+    tcodes, themes = codes_of(notes["theme"])
+    gcodes, groups = codes_of(notes["group"])
     by_group = pd.DataFrame(
-        crosstab(notes["theme"].cat.codes.to_numpy().astype(np.int64), len(themes),
-                  notes["group"].cat.codes.to_numpy().astype(np.int64), len(groups)),
+        crosstab(tcodes, len(themes), gcodes, len(groups)),
         index=themes.astype(str), columns=groups.astype(str))
     parts = []
     for category in notes["category"].cat.categories:
@@ -250,12 +242,12 @@ def phases(notes: pd.DataFrame, *, n: int = 3, labels: tuple[str, ...] | None = 
                                          [f"phase {i + 1}" for i in range(n)])
     if len(names) != n:
         raise ValueError(f"{len(names)} labels given for n={n} phases")
-    return pd.Series(pd.Categorical.from_codes(_phasecodes_of(notes, n), categories=names,
+    return pd.Series(pd.Categorical.from_codes(_phase_codes(notes, n), categories=names,
                                                ordered=True),
                      index=notes.index, name="phase")
 
 
-def _phasecodes_of(notes: pd.DataFrame, n: int) -> np.ndarray:
+def _phase_codes(notes: pd.DataFrame, n: int) -> np.ndarray:
     """Return the phase number (0 to n - 1) of every note, -1 without a group or session."""
     gcodes, groups = codes_of(notes["group"])
     ids, first = session_ids(notes)
@@ -309,18 +301,18 @@ def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group
     check_choice("by", by, _BY)
     check_choice("unit", unit, _UNITS)
     require_columns(notes, ("group", "session", of) + ((by,) if by in ("group", "valence") else ()))
-    rows = list(notes[of].cat.categories)
-    row_codes = notes[of].cat.codes.to_numpy().astype(np.int64)
+    row_codes, row_levels = codes_of(notes[of])
+    rows = list(row_levels)
     ids, first = session_ids(notes)
     n_pairs = len(first)
     if by == "phase":
-        frame = pd.DataFrame(index=notes.index)
+        frame = pd.DataFrame(index=notes.index)  # a given phase is aligned on the index
         frame["phase"] = phase if phase is not None else phases(notes)
-        cols = list(frame["phase"].cat.categories)
-        col_codes = frame["phase"].cat.codes.to_numpy().astype(np.int64)
+        col_codes, levels = codes_of(frame["phase"])
+        cols = list(levels)
     elif by in ("group", "valence"):
-        cols = list(notes[by].cat.categories)
-        col_codes = notes[by].cat.codes.to_numpy().astype(np.int64)
+        col_codes, levels = codes_of(notes[by])
+        cols = list(levels)
     elif by == "session":
         labels = (notes["group"].take(first).astype(str) + " #"
                   + notes["session"].take(first).astype(str))
