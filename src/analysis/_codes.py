@@ -6,11 +6,13 @@ than rows of labels, so their cost is a few passes over the notes whatever their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes_of", "crosstab", "distinct", "first_rows", "presence", "session_ids",
-           "session_rank"]
+__all__ = ["codes_of", "crosstab", "distinct", "first_at", "first_rows", "presence",
+           "recode", "session_ids", "session_rank", "shared_counts"]
 
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -23,6 +25,30 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
         return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), pd.Index(uniques)
+
+
+def recode(codes: np.ndarray, levels: Sequence[object], names: Sequence[str]) -> np.ndarray:
+    """Return, for each code into ``levels``, the position of its level in ``names``.
+
+    Levels are compared as strings; -1 for a missing value (code -1) or a level that is not
+    in ``names``.
+    """
+    position = {name: i for i, name in enumerate(names)}
+    remap = np.array([position.get(str(v), -1) for v in levels] + [-1], dtype=np.int64)
+    return remap[codes]  # code -1 picks the final -1
+
+
+def first_at(codes: np.ndarray, size: int, where: np.ndarray | None = None) -> np.ndarray:
+    """Return, for each code 0 to ``size - 1``, the first position at which it occurs.
+
+    Only positions where ``where`` is True count (all, by default); a code that does not
+    occur gets ``len(codes)``.
+    """
+    positions = (np.arange(len(codes), dtype=np.int64) if where is None
+                 else np.flatnonzero(where))
+    first = np.full(size, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[positions], positions)
+    return first
 
 
 def session_rank(session: pd.Series) -> np.ndarray:
@@ -78,9 +104,7 @@ def session_ids(notes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         seen[key] = True
         number = np.cumsum(seen, dtype=np.int64) - 1  # pairs numbered in key order
         ids = number[key]
-        first = np.full(int(number[-1]) + 1, len(key), dtype=np.int64)
-        np.minimum.at(first, ids, np.arange(len(key), dtype=np.int64))
-        return ids, first
+        return ids, first_at(ids, int(number[-1]) + 1)
     codes, uniques = pd.factorize(key)
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
@@ -113,3 +137,16 @@ def presence(rows: np.ndarray, n_rows: int, cols: np.ndarray, n_cols: int) -> np
     out = np.zeros(n_rows * n_cols, dtype=bool)
     out[rows[ok] * n_cols + cols[ok]] = True
     return out.reshape(n_rows, n_cols)
+
+
+def shared_counts(matrix: np.ndarray) -> np.ndarray:
+    """Return ``matrix @ matrix.T`` of a boolean matrix: the columns each pair of rows shares.
+
+    Counted on bits packed eight to a byte (AND, then population count), which is exact and
+    does not depend on a BLAS library or its threads.
+    """
+    packed = np.packbits(matrix, axis=1)
+    out = np.empty((len(matrix), len(matrix)), dtype=np.int64)
+    for i in range(len(packed)):
+        out[i] = np.bitwise_count(packed[i] & packed).sum(axis=1, dtype=np.int64)
+    return out

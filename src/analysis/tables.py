@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, require_columns
-from ._codes import codes_of, crosstab, distinct, session_ids
+from ._codes import codes_of, crosstab, distinct, first_at, session_ids
 
 __all__ = [
     "PHASES",
@@ -98,8 +98,7 @@ def theme_frequencies(notes: pd.DataFrame) -> pd.DataFrame:
     both = used & (gcodes >= 0)
     pairs = distinct(tcodes[both] * n_g + gcodes[both], n_t * n_g)
     n_groups = np.bincount(pairs // max(n_g, 1), minlength=n_t)
-    first_note = np.full(n_t, len(tcodes), dtype=np.int64)
-    np.minimum.at(first_note, tcodes[used], np.flatnonzero(used))
+    first_note = first_at(tcodes, n_t, used)
     present = np.flatnonzero(count > 0)
     order = present[np.lexsort((present, -sessions[present], -count[present]))]
     table = pd.DataFrame({

@@ -9,7 +9,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-from .._codes import codes_of, presence, session_ids
+from .._codes import codes_of, presence, recode, session_ids
 
 __all__ = ["agreement", "presence_by_coder"]
 
@@ -138,10 +138,7 @@ def presence_by_coder(
     occur in the notes are used.
     """
     used, names = _prepare(notes, level, units, coders)
-    coder_of = {name: i for i, name in enumerate(names)}
-    ccodes, clabels = codes_of(used["coder"])
-    cmap = np.array([coder_of.get(str(c), -1) for c in clabels] + [-1], dtype=np.int64)
-    ccodes = cmap[ccodes]
+    ccodes = recode(*codes_of(used["coder"]), names)
     ids, first = session_ids(used)
     who = presence(ids, len(first), ccodes, len(names))  # sessions x coders
     double = np.flatnonzero(who.sum(axis=1) >= 2)
@@ -160,10 +157,7 @@ def presence_by_coder(
     groups = [groups[i] for i in order]
     sessions = [sessions[i] for i in order]
     themes = _levels(notes[level])
-    theme_of = {name: i for i, name in enumerate(themes)}
-    tcodes, tlabels = codes_of(used[level])
-    tmap = np.array([theme_of.get(str(t), -1) for t in tlabels] + [-1], dtype=np.int64)
-    tcodes = tmap[tcodes]
+    tcodes = recode(*codes_of(used[level]), themes)
     number = np.full(len(first), -1, dtype=np.int64)
     number[double] = np.arange(len(double))
     n_d, n_t, n_c = len(double), len(themes), len(names)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .._codes import codes_of, session_ids
+from .._codes import codes_of, recode, session_ids, shared_counts
 
 __all__ = ["chi2_independence", "commonality"]
 
@@ -47,9 +47,7 @@ def _label_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return codes, names
     labels = sorted(set(names))
-    position = {name: i for i, name in enumerate(labels)}
-    remap = np.array([position[name] for name in names], dtype=np.int64)
-    return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), labels
+    return recode(codes, levels, labels), labels
 
 
 def _units(notes: pd.DataFrame, x: str, y: str, unit: str
@@ -405,9 +403,8 @@ def commonality(notes: pd.DataFrame, *, by: str = "category") -> pd.DataFrame:
     shared = raised.all(axis=1) if len(groups) else np.zeros_like(every)
     themes = every.sum(axis=1)
     n_shared = shared.sum(axis=1)
-    sets = raised.astype(np.float64)
-    inter = np.rint(np.einsum("rgt,rht->rgh", sets, sets))
-    sizes = sets.sum(axis=2)
+    inter = np.stack([shared_counts(part) for part in raised])  # row x group x group
+    sizes = np.diagonal(inter, axis1=1, axis2=2)
     union = sizes[:, :, None] + sizes[:, None, :] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, inter / np.where(union > 0, union, 1), np.nan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._codes import codes_of, presence, session_ids
+from .._codes import codes_of, first_at, presence, session_ids, shared_counts
 
 __all__ = ["category_homogeneity", "cooccurrence", "session_jaccard", "theme_homogeneity"]
 
@@ -23,19 +23,6 @@ def _presence(notes: pd.DataFrame, level: str = "theme") -> tuple[list[str], np.
     matrix = presence(np.where(placed, codes, -1), len(labels), ids, len(first))
     used = matrix.any(axis=1)
     return [str(t) for t in labels[used]], matrix[used]
-
-
-def _shared(matrix: np.ndarray) -> np.ndarray:
-    """Return ``matrix @ matrix.T`` of a boolean matrix: the columns each pair of rows shares.
-
-    Counted on bits packed eight to a byte (AND, then population count), which is exact and
-    does not depend on a BLAS library or its threads.
-    """
-    packed = np.packbits(matrix, axis=1)
-    out = np.empty((len(matrix), len(matrix)), dtype=np.int64)
-    for i in range(len(packed)):
-        out[i] = np.bitwise_count(packed[i] & packed).sum(axis=1, dtype=np.int64)
-    return out
 
 
 def cooccurrence(notes: pd.DataFrame, *, level: str = "theme", measure: str = "count"
@@ -68,7 +55,7 @@ def cooccurrence(notes: pd.DataFrame, *, level: str = "theme", measure: str = "c
     if measure not in ("count", "jaccard"):
         raise ValueError(f"measure={measure!r} is not one of 'count', 'jaccard'")
     names, matrix = _presence(notes, level)
-    inter = _shared(matrix)
+    inter = shared_counts(matrix)
     if measure == "jaccard":
         sizes = np.diagonal(inter)
         union = sizes[:, None] + sizes[None, :] - inter
@@ -99,9 +86,7 @@ def _category_of(notes: pd.DataFrame) -> pd.Series:
     """Return the category of each theme (as strings), taken from its first note with one."""
     tcodes, themes = codes_of(notes["theme"])
     ccodes, categories = codes_of(notes["category"])
-    both = np.flatnonzero((tcodes >= 0) & (ccodes >= 0))
-    first = np.full(len(themes), len(tcodes), dtype=np.int64)
-    np.minimum.at(first, tcodes[both], both)
+    first = first_at(tcodes, len(themes), (tcodes >= 0) & (ccodes >= 0))
     found = np.flatnonzero(first < len(tcodes))
     found = found[np.argsort(first[found], kind="stable")]  # order of first appearance
     return pd.Series(np.asarray(categories.astype(str), dtype=object)[ccodes[first[found]]],

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import require_columns
-from .._codes import codes_of, presence, session_ids
+from .._codes import codes_of, first_at, presence, session_ids
 
 __all__ = ["saturation", "saturation_point"]
 
@@ -26,8 +26,7 @@ def _sessions(notes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list[str]]
     ids, first = session_ids(notes)
     ok = (tcodes >= 0) & notes["group"].notna().to_numpy() & notes["session"].notna().to_numpy()
     rows = np.flatnonzero(ok)
-    first_used = np.full(len(first), len(tcodes), dtype=np.int64)
-    np.minimum.at(first_used, ids[rows], rows)
+    first_used = first_at(ids, len(first), ok)
     pairs = np.flatnonzero(first_used < len(tcodes))
     at = first_used[pairs]
     sessions = pd.DataFrame({
