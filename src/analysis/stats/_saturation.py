@@ -95,20 +95,16 @@ def saturation(notes: pd.DataFrame, *, by_group: bool = True) -> pd.DataFrame:
         out = pd.DataFrame({c: [] for c in _COLUMNS})
         out["scope"] = pd.Categorical([], categories=[], ordered=True)
         return out
-    picked, order, themes_n, new, labels, scope_codes = [], [], [], [], [], []
+    picked, order, themes_n, new, cumulative, labels, scope_codes = [], [], [], [], [], [], []
     for code, (_, rows) in enumerate(scopes):
         count, added, names_added = _curve(matrix[rows], names)
         picked.append(rows)
         order.append(np.arange(1, len(rows) + 1, dtype=np.int64))
         themes_n.append(count)
         new.append(added)
+        cumulative.append(np.cumsum(added))
         labels.extend(names_added)
         scope_codes.append(np.full(len(rows), code, dtype=np.int64))
-    new_all = np.concatenate(new).astype(np.int64)
-    ends = np.cumsum([len(rows) for _, rows in scopes])
-    running = np.cumsum(new_all)
-    before = np.repeat(np.concatenate([[0], running[ends[:-1] - 1]]),
-                       [len(rows) for _, rows in scopes])
     out = sessions.take(np.concatenate(picked)).reset_index(drop=True)
     out.insert(0, "order", np.concatenate(order))
     out.insert(0, "scope", pd.Categorical.from_codes(
@@ -116,8 +112,8 @@ def saturation(notes: pd.DataFrame, *, by_group: bool = True) -> pd.DataFrame:
     out["group"] = out["group"].astype(str)
     out["session"] = out["session"].astype(np.int64)
     out["themes"] = np.concatenate(themes_n).astype(np.int64)
-    out["new"] = new_all
-    out["cumulative"] = (running - before).astype(np.int64)
+    out["new"] = np.concatenate(new).astype(np.int64)
+    out["cumulative"] = np.concatenate(cumulative).astype(np.int64)
     out["new_themes"] = pd.array(labels, dtype="str")
     return out[_COLUMNS]
 
