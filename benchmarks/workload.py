@@ -19,20 +19,21 @@ from typing import Any
 from analysis import stats, tables
 from analysis.codebook import Codebook, apply_codebook
 
-_ONE_CODER: dict[int, Any] = {}
+# id(study) -> (study, its one-coder notes); holding the study keeps its id from being reused
+_ONE_CODER: dict[int, tuple[Any, Any]] = {}
 
 
 def _keep_one_coder(study: Any) -> Any:
     """Keep one coder's notes (the ``one_coder`` step) for the steps that follow."""
     notes = tables.one_coder(study.notes)
-    _ONE_CODER[id(study)] = notes
+    _ONE_CODER[id(study)] = (study, notes)
     return notes
 
 
 def _one(study: Any) -> Any:
     """Return the one-coder notes of ``study``: those of the ``one_coder`` step when it ran."""
-    notes = _ONE_CODER.get(id(study))
-    return notes if notes is not None else _keep_one_coder(study)
+    kept = _ONE_CODER.get(id(study))
+    return kept[1] if kept is not None else _keep_one_coder(study)
 
 
 def steps() -> dict[str, Callable[[Any], Any]]:
