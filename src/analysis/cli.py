@@ -16,6 +16,14 @@ from typing import Any, cast
 
 from . import __version__
 from .io import InputError, Limits, read_study, write_study, write_template
+from .io._options import (
+    CATEGORY_CONFLICTS,
+    CODEBOOK_ROLES,
+    LAYOUTS,
+    ROLES,
+    ReadOptions,
+    parse_mapping,
+)
 from .privacy import find_identifying
 from .study import Problem, Study
 
@@ -25,15 +33,38 @@ __all__ = ["main"]
 MAX_LISTED = 50
 
 
-def _read_options(args: argparse.Namespace) -> dict[str, object]:
-    """Reader options given on the command line (those left unset are not passed)."""
-    names = ("groups", "group_pattern", "codes", "code_prefix", "separator", "sheet",
-             "theme_level")
-    options: dict[str, object] = {n: getattr(args, n) for n in names
-                                  if getattr(args, n, None) is not None}
-    if getattr(args, "category_level", 1) != 1:
-        options["category_level"] = args.category_level
-    return options
+def _read_options(args: argparse.Namespace) -> ReadOptions:
+    """Return the read options given on the command line, checked (OptionsError: exit 2)."""
+    codebook = getattr(args, "codebook", None)
+    if codebook is not None and Path(codebook).is_file():
+        codebook = str(Path(codebook).resolve())  # the report runs in another folder
+    return ReadOptions(
+        columns=parse_mapping(getattr(args, "column", None) or [], ROLES, "--column"),
+        sheet=getattr(args, "sheet", None),
+        layout=getattr(args, "layout", None),
+        code_sep=_unescape(getattr(args, "code_sep", None)),
+        separator=_unescape(getattr(args, "separator", None)),
+        codes=getattr(args, "codes", None),
+        code_prefix=getattr(args, "code_prefix", None),
+        codebook=codebook,
+        codebook_columns=parse_mapping(getattr(args, "codebook_column", None) or [],
+                                       CODEBOOK_ROLES, "--codebook-column"),
+        category_conflicts=getattr(args, "category_conflicts", None) or "error",
+        groups=getattr(args, "groups", None),
+        group_pattern=getattr(args, "group_pattern", None),
+        category_level=getattr(args, "category_level", 1),
+        theme_level=getattr(args, "theme_level", None),
+        dayfirst=not getattr(args, "monthfirst", False),
+        limits=_limits(args),
+        title=getattr(args, "title", None),
+    )
+
+
+def _unescape(text: str | None) -> str | None:
+    r"""Let ``--code-sep '\n'`` mean a line break (and ``\t`` a tab), as typed in a shell."""
+    if text is None:
+        return None
+    return text.replace("\\n", "\n").replace("\\t", "\t")
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -97,8 +128,7 @@ def check_payload(study: Study) -> dict[str, object]:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
-        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args),
-                           **_read_options(args))
+        study = read_study(args.input, _read_options(args))
     except InputError as exc:
         if args.json:
             print(json.dumps({"file": Path(args.input).name, "ok": False,
@@ -146,8 +176,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     try:
-        study = read_study(args.input, dayfirst=not args.monthfirst, limits=_limits(args),
-                           **_read_options(args))
+        study = read_study(args.input, _read_options(args))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -166,10 +195,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, render_report
 
     try:
+        options = _read_options(args)
+        given = options.given()
+        given.pop("limits", None)
+        given.pop("dayfirst", None)
         result = render_report(args.input, args.out, show_code=args.show_code,
-                               progress=not args.quiet, limits=_limits(args),
-                               read_options=_read_options(args),
-                               dayfirst=not args.monthfirst,
+                               progress=not args.quiet, limits=options.limits,
+                               read_options=given, dayfirst=options.dayfirst,
                                allow_identifying=args.allow_identifying)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -200,6 +232,30 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-cells", type=_count, metavar="N",
                        help="raise the cells-per-sheet limit, rows times columns "
                             f"(default {Limits.max_cells:,})")
+        cols = p.add_argument_group(
+            "which column is which (any table: template, CSV, wide sheets, exports)")
+        cols.add_argument("--column", action="append", metavar="ROLE=HEADER",
+                          help="read column HEADER as ROLE; repeatable. Roles: "
+                               + ", ".join(ROLES) + ". A mapped column wins over header names")
+        cols.add_argument("--sheet", metavar="NAME", help="the sheet to read (any layout)")
+        cols.add_argument("--layout", choices=LAYOUTS,
+                          help="read the file as this layout instead of telling it from the "
+                               "content")
+        cols.add_argument("--code-sep", metavar="SEP",
+                          help="several codes in one cell separated by SEP (e.g. ';' or "
+                               "'\\n'): one note per code")
+        cols.add_argument("--title", metavar="TEXT", help="the study's title in reports")
+        cb = p.add_argument_group("codebook kept elsewhere")
+        cb.add_argument("--codebook", metavar="SOURCE",
+                        help="a sheet of the same workbook, or a codebook file (.xlsx/.ods "
+                             "sheet, .csv, REFI-QDA .qdc, Taguette codebook CSV)")
+        cb.add_argument("--codebook-column", action="append", metavar="ROLE=HEADER",
+                        help="the codebook's column for ROLE (" + ", ".join(CODEBOOK_ROLES)
+                             + "); repeatable")
+        cb.add_argument("--category-conflicts", choices=CATEGORY_CONFLICTS, default="error",
+                        help="a theme filed under several categories: error (default, list "
+                             "them), majority (its most frequent category; moved notes are "
+                             "listed) or split (one theme per category)")
         qda = p.add_argument_group("exports of QDA tools and wide coding sheets")
         qda.add_argument("--groups", metavar="FILE",
                          help="Taguette: a CSV/xlsx with columns document,group")
@@ -212,9 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         qda.add_argument("--code-prefix", metavar="TEXT",
                          help="wide sheets: code columns start with TEXT, e.g. 'Code'")
         qda.add_argument("--separator", metavar="SEP",
-                         help="wide sheets: separator between category and theme in a code; "
+                         help="separator between category and theme inside a code; "
                               "write --separator='->' for values starting with '-'")
-        qda.add_argument("--sheet", metavar="NAME", help="wide sheets: the sheet to read")
         qda.add_argument("--category-level", type=_count, default=1, metavar="N",
                          help="REFI-QDA projects: code-tree level of the categories (1 = top)")
         qda.add_argument("--theme-level", type=_count, metavar="N",

@@ -153,6 +153,11 @@ class ImportLog:
         Every raw theme label that was counted as another spelling.
     sheets : dict of str to int
         Records read per sheet (CSV files: per file name), in reading order.
+    layout : str or None
+        How the file was read, e.g. ``"template (sheet 'notes')"``, ``"grid (sheets 'Group 1',
+        'Group 2')"``, ``"csv notes table"``, ``"taguette highlights"``.
+    columns : dict of str to str
+        Which column was used for each role, e.g. ``{"theme": "C (Reason)"}``.
     """
 
     files: list[str] = field(default_factory=list)
@@ -163,6 +168,8 @@ class ImportLog:
     warnings: list[Problem] = field(default_factory=list)
     merges: list[LabelMerge] = field(default_factory=list)
     sheets: dict[str, int] = field(default_factory=dict)
+    layout: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
 
     def by_sheet(self) -> pd.DataFrame:
         """Return records read, kept and rejected per sheet (columns ``read, kept, rejected``)."""
@@ -197,6 +204,9 @@ class ImportLog:
         self.merges.extend(other.merges)
         for name, n in other.sheets.items():
             self.sheets[name] = self.sheets.get(name, 0) + n
+        self.layout = self.layout or other.layout
+        for role, column in other.columns.items():
+            self.columns.setdefault(role, column)
 
     @property
     def all_errors(self) -> list[Problem]:
