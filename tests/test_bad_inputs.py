@@ -313,8 +313,9 @@ def test_no_notes_sheet_and_no_grid(tmp_path, capsys):
         "Sheet1": [("Some summary",), ("nothing", "to", "read")],
         "README": [("About this file",)],
     })
-    assert_unreadable(path, capsys, "no notes found", "neither a 'notes' sheet nor a grid sheet",
-                      "Sheet1, README")
+    assert_unreadable(path, capsys, "cannot be told", "nothing was read",
+                      "sheet 'Sheet1': row 2 holds 'nothing', 'to', 'read'", "Known layouts",
+                      "--column ROLE=HEADER")
 
 
 def test_unreadable_file_json_output(tmp_path, capsys):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main
-from analysis.io import read_study
+from analysis.io import InputError, read_study
 
 HEADER = ["group", "session", "theme", "note"]
 ROWS = [
@@ -209,11 +209,10 @@ def test_grid_csv_problems_have_no_sheet(tmp_path):
 def test_csv_without_header_but_numbers_does_not_crash(tmp_path, capsys):
     path = tmp_path / "numbers.csv"
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
-    study = read_study(path)
-    assert len(study.notes) == 0
-    assert study.log.errors
-    assert study.log.read == study.log.kept + len(study.log.rejected)
-    assert check_exit(path, capsys) == 1
+    # neither a notes table nor a grid: refused, with what was seen
+    with pytest.raises(InputError, match="row 1 holds 'a', 'b', 'c'"):
+        read_study(path)
+    assert check_exit(path, capsys) == 2
 
 
 # --- headers ----------------------------------------------------------------------------------

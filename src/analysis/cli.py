@@ -104,7 +104,8 @@ def check_payload(study: Study) -> dict[str, object]:
     """Return the ``check --json`` object for a study.
 
     Keys: ``file``, ``notes``, ``groups``, ``sessions``, ``themes``, ``categories``,
-    ``rejected``, ``read``, ``kept``, ``errors`` and ``warnings`` (lists of problem dicts
+    ``rejected``, ``read``, ``kept``, ``layout`` (how the file was read), ``columns`` (the
+    column used for each role), ``errors`` and ``warnings`` (lists of problem dicts
     with ``message`` and ``source``), ``privacy`` (what may be identifying data, found by
     :func:`~analysis.privacy.find_identifying`: problem dicts of severity ``warning``, kept
     apart from ``warnings``; they do not change ``ok`` or the exit status, but ``report``
@@ -116,6 +117,8 @@ def check_payload(study: Study) -> dict[str, object]:
     payload.update({
         "read": log.read,
         "kept": log.kept,
+        "layout": log.layout,
+        "columns": dict(log.columns),
         "by_sheet": log.by_sheet().reset_index().to_dict("records"),
         "errors": [p.to_dict() for p in log.all_errors],
         "warnings": [p.to_dict() for p in log.warnings],
@@ -147,6 +150,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         per_sheet = ", ".join(f"{name} {n}" for name, n in study.log.sheets.items())
         print(f"records read {study.log.read}" + (f" ({per_sheet})" if per_sheet else "")
               + f", kept {study.log.kept}, rejected {s['rejected']}")
+        if study.log.layout:
+            print(f"read as: {study.log.layout}")
+        if study.log.columns:
+            print("columns: " + ", ".join(f"{role} = {col}"
+                                          for role, col in study.log.columns.items()))
         _print_list("Errors", study.log.errors)
         _print_list("Rejected records", study.log.rejected)
         _print_list("Warnings", study.log.warnings)

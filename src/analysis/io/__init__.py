@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..study import Study
+from ..study import Problem, Study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
 from ._options import CATEGORY_CONFLICTS, LAYOUTS, ROLES, OptionsError, ReadOptions
@@ -120,7 +120,7 @@ def read_study(
                 study = read_wide_codes(p, columns=list(opts.codes) if opts.codes else None,
                                         prefix=opts.code_prefix, separator=opts.separator,
                                         sheet=opts.sheet, dayfirst=opts.dayfirst,
-                                        limits=limits)
+                                        limits=limits, **_wide_roles(opts))
             else:
                 if kind == "xlsx" or kind == "ods":
                     workbook = workbook or Workbook(p)
@@ -128,6 +128,12 @@ def read_study(
         finally:
             if workbook is not None:
                 workbook.close()
+    if study.notes.empty and not study.log.all_errors:
+        study.log.errors.append(Problem(
+            "no notes were read: the study is empty"
+            + (f" ({study.log.layout})" if study.log.layout else "")
+            + "; fill in at least one row, or check which sheet and columns were read",
+            file=p.name))
     return study
 
 
@@ -143,7 +149,20 @@ def _read_csv_or_export(p: Path, kind: str, opts: ReadOptions,
                            "(columns id, document, tag, content) only", file=p.name)
     if layout == "wide":
         return read_wide_codes(p, separator=opts.separator, sheet=opts.sheet,
-                               dayfirst=opts.dayfirst, limits=opts.limits)
+                               dayfirst=opts.dayfirst, limits=opts.limits, **_wide_roles(opts))
     if kind == "csv":
-        return read_csv_study(p, dayfirst=opts.dayfirst)
-    return read_workbook_study(p, dayfirst=opts.dayfirst, workbook=workbook)
+        return read_csv_study(p, options=opts)
+    return read_workbook_study(p, workbook=workbook, options=opts)
+
+
+def _wide_roles(opts: ReadOptions) -> dict[str, Any]:
+    """Return the column roles a wide coding sheet reads, from ``--column``."""
+    roles = {k: v for k, v in opts.columns.items()
+             if k in ("group", "session", "note", "date", "coder", "speaker", "id")}
+    unused = sorted(set(opts.columns) - set(roles))
+    if unused:
+        raise OptionsError(
+            f"--column {unused[0]}=... does not apply to a wide coding sheet, whose codes come "
+            "from the code columns (--codes or --code-prefix); its roles are group, session, "
+            "date, note, speaker, coder, id")
+    return {**roles, "code_sep": opts.code_sep}

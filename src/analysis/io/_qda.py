@@ -1237,6 +1237,9 @@ def read_wide_codes(
     note: str | None = None,
     date: str | None = None,
     coder: str | None = None,
+    speaker: str | None = None,
+    id: str | None = None,
+    code_sep: str | None = None,
     dayfirst: bool = True,
     limits: Limits | None = None,
 ) -> Study:
@@ -1261,12 +1264,16 @@ def read_wide_codes(
         category.
     sheet : str, optional
         The sheet to read; by default the first sheet whose header names the code columns.
-    group, session, note, date, coder : str, optional
+    group, session, note, date, coder, speaker, id : str, optional
         Headers of columns holding each row's group, session number, note text, session
-        date and coder. Without ``group`` all rows form one group named after the file.
+        date, coder, participant (speaker) and identifier. Without ``group`` all rows form
+        one group named after the file.
         Without ``session`` every row is its own session: numbered by the row's ``ID``
         column when it holds whole numbers, else 1..n in row order within the group (the
-        ``ID`` is then kept in an extra ``id`` column of ``study.sessions``).
+        ``ID`` is then kept in an extra ``id`` column of ``study.sessions``); ``id`` names
+        that column when it is not headed ``ID``.
+    code_sep : str, optional
+        Several codes in one cell, separated by this text: one note per code.
     dayfirst : bool, default True
         Read ambiguous text dates as day/month.
     limits : Limits, optional
@@ -1305,7 +1312,8 @@ def read_wide_codes(
     limits = limits or Limits()
     kind = detect_format(p, limits=limits)
     log = ImportLog(files=[file])
-    named = {"group": group, "session": session, "note": note, "date": date, "coder": coder}
+    named = {"group": group, "session": session, "note": note, "date": date, "coder": coder,
+             "speaker": speaker, "id": id}
 
     if columns is not None:
         wanted = [label_key(c) for c in columns]
@@ -1368,8 +1376,8 @@ def read_wide_codes(
                   column=_excel_column(j))
     code_cols = list(dict.fromkeys(code_cols))
     col = {k: _locate(keys, v) if v else None for k, v in named.items()}
-    id_col = None
-    if session is None:
+    id_col = col["id"]
+    if session is None and id_col is None:
         id_col = next((j for j, k in enumerate(keys) if k in _ID_HEADERS
                        and j not in code_cols), None)
 
@@ -1443,6 +1451,14 @@ def read_wide_codes(
         text = _note(_cell(row, col["note"])) if col["note"] is not None else None
         who = (normalize_label(cell_text(_cell(row, col["coder"]))) or None
                if col["coder"] is not None else None)
+        speaker_ = (normalize_label(cell_text(_cell(row, col["speaker"]))) or None
+                    if col["speaker"] is not None else None)
+        if code_sep is not None:
+            split = [(j, piece.strip()) for j, v in cells
+                     for piece in (v.split(code_sep) if isinstance(v, str) else [v])
+                     if not isinstance(piece, str) or piece.strip()]
+            read += len(split) - len(cells)
+            cells = split
         seen_codes: set[str] = set()
         for j, value in cells:
             code = raw_label(value)
@@ -1466,7 +1482,7 @@ def read_wide_codes(
             seen_codes.add(key)
             records.append({"group": grp, "session": number, "date": when, "theme": theme,
                             "category": category, "valence": "neutral", "note": text,
-                            "speaker": None, "coder": who,
+                            "speaker": speaker_, "coder": who,
                             "source": f"{label}!{_excel_column(j)}{r}", "_row": r})
     log.read = read
     log.kept = len(records)
@@ -1480,6 +1496,16 @@ def read_wide_codes(
     if repeats:
         _warn(log, f"{_plural(len(repeats), 'code')} repeat a code of the same row (e.g. cell "
                    f"{repeats[0]}); each cell counts as one note", file=file, sheet=sheet_name)
+    log.layout = ("wide coding sheet" + (f" (sheet {sheet_name!r})" if sheet_name else " (CSV)"))
+    log.columns = {"theme": ", ".join(colname(j) for j in code_cols)}
+    log.columns.update({role: colname(j) for role, j in col.items() if j is not None})
+    if col["group"] is None:
+        log.columns["group"] = "the file's name"
+    if col["session"] is None:
+        log.columns["session"] = (f"{colname(id_col)}, numbered" if use_ids and id_col is not None
+                                  else "each row, numbered 1, 2, 3 ... within its group")
+    if id_col is not None:
+        log.columns.setdefault("id", colname(id_col))
     extra = ["id"] if id_col is not None else []
     sessions = _sessions_frame(list(session_rows.values()), extra=extra)
     group_order = list(dict.fromkeys(s["group"] for s in session_rows.values()))

@@ -31,8 +31,11 @@ from ..study import ImportLog, Problem, Study, _excel_column
 from ._build import build_study
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._grid import find_grid_header, parse_grid
-from ._schema import SHEETS, sheet_for
-from ._tables import ParsedTable, parse_table
+from ._options import OptionsError, ReadOptions
+from ._schema import SHEETS, header_key, sheet_for
+from ._sniff import grid_problem, refusal
+from ._tables import HEADER_SEARCH_ROWS, ParsedTable, locate_header, parse_table, split_codes
+from ._values import is_blank
 
 __all__ = ["Limits", "Workbook", "detect_and_open", "detect_format", "read_csv_study",
            "read_workbook_study"]
@@ -839,57 +842,127 @@ def gc_paused() -> Iterator[None]:
 
 
 def read_workbook_study(path: Path, *, dayfirst: bool = True,
-                        workbook: Workbook | None = None) -> Study:
-    """Read an xlsx, xlsm or ods workbook in template or grid layout.
+                        workbook: Workbook | None = None,
+                        options: ReadOptions | None = None) -> Study:
+    """Read an xlsx, xlsm or ods workbook in template, notes-table or grid layout.
 
     ``workbook`` is the same file already opened (see :class:`Workbook`); it is not closed.
+    ``options`` may name the sheet, the columns and the code separator
+    (:class:`~analysis.io.ReadOptions`); ``dayfirst`` is used when it is not given.
     """
+    opts = options if options is not None else ReadOptions(dayfirst=dayfirst)
     if workbook is not None:
         with gc_paused():
-            return _read_sheets(workbook, path, dayfirst)
+            return _read_sheets(workbook, path, opts)
     with Workbook(path) as wb, gc_paused():
-        return _read_sheets(wb, path, dayfirst)
+        return _read_sheets(wb, path, opts)
 
 
-def _read_sheets(wb: Workbook, path: Path, dayfirst: bool) -> Study:
+def _resolve_sheet(names: list[str], sheet: str, file: str) -> str:
+    """Return the workbook's sheet that ``--sheet`` names (case and spaces ignored)."""
+    if sheet in names:
+        return sheet
+    match = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+    if len(match) == 1:
+        return match[0]
+    raise OptionsError(f"there is no sheet {sheet!r}; the sheets are "
+                       + ", ".join(repr(n) for n in names), file=file)
+
+
+def _notes_candidate(wb: Workbook, names: list[str], opts: ReadOptions,
+                     file: str) -> str | None:
+    """Return the sheet to read as the notes table, or None for the grid layout."""
+    if opts.sheet is not None:
+        return _resolve_sheet(names, opts.sheet, file)
+    named = next((n for n in names if (spec := sheet_for(n)) is not None
+                  and spec.name == "notes"), None)
+    if named is not None or not opts.columns:
+        return named
+    wanted = {header_key(h) for h in opts.columns.values()}
+    for name in names:
+        if sheet_for(name) is not None:
+            continue
+        rows = wb.peek(name)
+        if any(wanted <= {header_key(v) for v in r} for r in rows[:HEADER_SEARCH_ROWS]):
+            return name
+    raise OptionsError(
+        "no sheet holds the columns " + ", ".join(repr(h) for h in opts.columns.values())
+        + " given with --column in its first rows; the sheets are "
+        + ", ".join(repr(n) for n in names), file=file)
+
+
+def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
     file = path.name
+    dayfirst = opts.dayfirst
     names = wb.sheet_names
     log = ImportLog(files=[file])
     tables: dict[str, tuple[str, pd.DataFrame]] = {}
     layouts: dict[str, dict[str, Any]] = {}
     others: list[str] = []
+    notes_sheet = _notes_candidate(wb, names, opts, file) if opts.layout != "grid" else None
+    if notes_sheet is not None and opts.sheet is not None and not opts.columns \
+            and opts.layout not in ("template", "notes"):
+        # a sheet chosen with --sheet alone: a notes table if its header says so, else a grid
+        rows = wb.peek(notes_sheet)
+        if locate_header(rows, SHEETS["notes"], needed=2) is None:
+            notes_sheet = None
     for sheet in names:
-        spec = sheet_for(sheet)
+        spec = SHEETS["notes"] if sheet == notes_sheet else sheet_for(sheet)
+        if spec is not None and spec.name == "notes" and sheet != notes_sheet:
+            spec = None
         if spec is None or spec.name in tables:
             others.append(sheet)
             continue
         rows, _ = wb.take(sheet)
+        notes = spec.name == "notes"
         parsed = parse_table(rows, spec, file=file, sheet=sheet, dayfirst=dayfirst,
-                             keep_extra=spec.name == "participants")
+                             keep_extra=spec.name == "participants",
+                             mapping=opts.columns if notes else None,
+                             default_group=path.stem if notes and opts.columns else None)
+        if notes and parsed.header_row is None and not opts.columns:
+            seen = [(sheet, rows[:HEADER_SEARCH_ROWS])]
+            seen += [(n, wb.peek(n)[:HEADER_SEARCH_ROWS]) for n in names if n != sheet
+                     and n.strip().casefold() not in _IGNORED_SHEETS and sheet_for(n) is None]
+            raise InputError(refusal(file, seen), file=file)
+        if notes and opts.code_sep is not None:
+            split_codes(parsed, opts.code_sep, file=file, sheet=sheet)
         log.extend(parsed.log)
         tables[spec.name] = (sheet, parsed.frame)
         layouts[spec.name] = _layout(parsed, file, sheet, rows=spec.name != "notes")
 
     group_order: list[str] = []
     if "notes" in tables:
+        sheet = tables["notes"][0]
         notes = tables["notes"][1]
+        template = sheet_for(sheet) is not None and not opts.columns
+        log.layout = (f"template (sheet {sheet!r})" if template
+                      else f"notes table (sheet {sheet!r})")
+        log.columns = dict(layouts["notes"]["columns"])
         for sheet in others:
-            if sheet.strip().casefold() not in _IGNORED_SHEETS:
+            if sheet.strip().casefold() not in _IGNORED_SHEETS and opts.sheet is None:
                 log.warnings.append(Problem(
                     "sheet not read: the workbook has a notes sheet, so other sheets are not "
                     "read as grids", file=file, sheet=sheet, severity="warning"))
     else:
         frames = []
-        for sheet in others:
-            if sheet.strip().casefold() in _IGNORED_SHEETS:
+        reasons: dict[str | None, str] = {}
+        seen: list[tuple[str | None, list[list[Any]]]] = []
+        candidates = [opts.sheet and _resolve_sheet(names, opts.sheet, file)] \
+            if opts.sheet is not None else others
+        first_header: tuple[int, int] | None = None
+        for sheet in candidates:
+            if sheet.strip().casefold() in _IGNORED_SHEETS and opts.sheet is None:
                 continue
             rows, merged = wb.take(sheet)
-            if find_grid_header(rows, dayfirst=dayfirst) is None:
+            seen.append((sheet, rows[:HEADER_SEARCH_ROWS]))
+            found = find_grid_header(rows, dayfirst=dayfirst)
+            if found is None:
                 if any(any(v not in (None, "") for v in r) for r in rows):
-                    log.warnings.append(Problem(
-                        "sheet not read: it is neither a template sheet (notes, codebook, "
-                        "sessions, participants, ratings) nor a grid with session numbers or "
-                        "dates in a header row", file=file, sheet=sheet, severity="warning"))
+                    reasons[sheet] = "no row of session numbers or dates"
+                continue
+            problem = grid_problem(rows, found[0], found[1], dayfirst=dayfirst)
+            if problem is not None and opts.layout != "grid":
+                reasons[sheet] = problem
                 continue
             group = sheet.strip()
             frame, glog = parse_grid(rows, file=file, sheet=sheet, group=group,
@@ -897,13 +970,23 @@ def _read_sheets(wb: Workbook, path: Path, dayfirst: bool) -> Study:
             log.extend(glog)
             frames.append(frame)
             group_order.append(group)
+            if first_header is None:
+                first_header = (found[0], min(j for j, v in enumerate(rows[found[0]])
+                                              if not is_blank(v)))
         if not frames:
-            expected = ", ".join(SHEETS)
-            raise InputError(
-                f"no notes found: the workbook has neither a 'notes' sheet nor a grid sheet "
-                f"(sheets found: {', '.join(names)}; template sheets are {expected})",
-                file=file)
+            raise InputError(refusal(file, seen, reasons=reasons), file=file)
+        for sheet, reason in reasons.items():
+            log.warnings.append(Problem(
+                f"sheet not read: it is neither a template sheet (notes, codebook, sessions, "
+                f"participants, ratings) nor a grid ({reason})", file=file, sheet=sheet,
+                severity="warning"))
         notes = pd.concat(frames, ignore_index=True)
+        shown = ", ".join(repr(g) for g in group_order)
+        log.layout = f"grid (sheet{'s' if len(group_order) > 1 else ''} {shown})"
+        if first_header is not None:
+            log.columns = {"group": "the sheet's name",
+                           "theme": f"column {_excel_column(first_header[1])} (labels)",
+                           "session": f"row {first_header[0] + 1} (session numbers or dates)"}
 
     def side(name: str) -> pd.DataFrame | None:
         return tables[name][1] if name in tables else None
@@ -1013,13 +1096,16 @@ def _longest_run(data: bytes) -> int:
     return int(np.diff(edges).max()) - 1
 
 
-def read_csv_study(path: Path, *, dayfirst: bool = True) -> Study:
+def read_csv_study(path: Path, *, dayfirst: bool = True,
+                   options: ReadOptions | None = None) -> Study:
     """Read a notes table (long layout) or a single-group grid from a CSV file."""
+    opts = options if options is not None else ReadOptions(dayfirst=dayfirst)
     with gc_paused():
-        return _read_csv(path, dayfirst)
+        return _read_csv(path, opts)
 
 
-def _read_csv(path: Path, dayfirst: bool) -> Study:
+def _read_csv(path: Path, opts: ReadOptions) -> Study:
+    dayfirst = opts.dayfirst
     file = path.name
     log = ImportLog(files=[file])
     data = path.read_bytes()
@@ -1030,23 +1116,42 @@ def _read_csv(path: Path, dayfirst: bool) -> Study:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
+    if opts.sheet is not None:
+        raise OptionsError(f"a CSV file has no sheets, so --sheet {opts.sheet!r} cannot apply",
+                           file=file)
     long_cells = [] if _longest_run(data) <= 32767 else [
         (i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
         for j, c in enumerate(r) if len(c) > 32767]
     for row, col in long_cells[:20]:
-        from ..study import _excel_column
-
         log.warnings.append(Problem(
             "cell longer than 32,767 characters, Excel's limit: it is read in full, but a "
             "workbook export will cut it", file=file, row=row, column=_excel_column(col),
             severity="warning"))
-    parsed = parse_table(rows, SHEETS["notes"], file=file, sheet=None, dayfirst=dayfirst)
-    if parsed.header_row is None and find_grid_header(rows, dayfirst=dayfirst) is not None:
+    parsed = parse_table(rows, SHEETS["notes"], file=file, sheet=None, dayfirst=dayfirst,
+                         mapping=opts.columns or None,
+                         default_group=path.stem if opts.columns else None)
+    if parsed.header_row is None:
+        found = find_grid_header(rows, dayfirst=dayfirst)
+        problem = (None if found is None or opts.layout == "grid"
+                   else grid_problem(rows, found[0], found[1], dayfirst=dayfirst))
+        if found is None or problem is not None:
+            reasons = {None: problem} if problem is not None else {}
+            raise InputError(refusal(file, [(None, rows[:HEADER_SEARCH_ROWS])],
+                                     reasons=reasons), file=file)
         frame, glog = parse_grid(rows, file=file, sheet=None, group=path.stem, label=file,
                                  dayfirst=dayfirst)
         log.extend(glog)
+        log.layout = "grid (one group, named after the file)"
+        label_col = min(j for j, v in enumerate(rows[found[0]]) if not is_blank(v))
+        log.columns = {"group": "the file's name",
+                       "theme": f"column {_excel_column(label_col)} (labels)",
+                       "session": f"row {found[0] + 1} (session numbers or dates)"}
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
+    if opts.code_sep is not None:
+        split_codes(parsed, opts.code_sep, file=file, sheet=None)
     log.extend(parsed.log)
+    log.layout = "CSV notes table"
+    log.columns = dict(parsed.layout(file, None)["columns"])
     study = build_study(parsed.frame, log=log, file=file, source=path)
     _attach_layouts(study, {"notes": _layout(parsed, file, None, rows=False)})
     return study

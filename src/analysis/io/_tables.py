@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..codebook import normalize_label
 from ..study import ImportLog, Problem, _excel_column
+from ._errors import InputError
 from ._schema import SheetSpec, header_key, match_headers
 from ._values import Distinct, is_blank, parse_date, parse_session, parse_valence
 
@@ -156,6 +157,8 @@ def parse_table(
     sheet: str | None,
     dayfirst: bool = True,
     keep_extra: bool = False,
+    mapping: Mapping[str, str] | None = None,
+    default_group: str | None = None,
 ) -> ParsedTable:
     """Read one long table and validate every row.
 
@@ -171,6 +174,13 @@ def parse_table(
         How to read ambiguous numeric dates such as ``01/04/2020``.
     keep_extra : bool
         Keep columns the spec does not name (under their header text).
+    mapping : mapping of str to str, optional
+        ``{column name: header}`` given by the user (``--column ROLE=HEADER``): the header
+        row is the first that holds every mapped header, and a mapped column wins over
+        header synonyms. A mapped header that no row holds is an :class:`InputError`.
+    default_group : str, optional
+        Notes only: the group of every row when the table has no group column (a warning
+        says so). Without it a missing group column rejects every row.
 
     Returns
     -------
@@ -185,8 +195,11 @@ def parse_table(
         log.warnings.append(Problem(f"the {spec.name} table is empty", **where, severity="warning"))
         return ParsedTable(_empty_frame(spec), None, {}, log)
 
+    mapping = {k: v for k, v in (mapping or {}).items()
+               if k in {c.name for c in spec.columns}}
     needed = 2 if spec.name == "notes" else None  # notes: group + theme (session may be inferred)
-    h = locate_header(rows, spec, needed=needed)
+    h = (mapped_header_row(rows, mapping.values(), file=file, sheet=sheet) if mapping
+         else locate_header(rows, spec, needed=needed))
     width = max(map(len, rows), default=0)
     body = rows[(h + 1) if h is not None else 0 :]
     first_row = (h + 2) if h is not None else 1
@@ -213,6 +226,11 @@ def parse_table(
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
     header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
+    if mapping:
+        found, duplicated, extra, notes_ = _apply_mapping(found, duplicated, extra, headers,
+                                                           mapping)
+        for message in notes_:
+            log.warnings.append(Problem(message, **where, row=h + 1, severity="warning"))
 
     # Every matched column except free text is factorized once: blank tests, parsing and
     # categories all work on its distinct values.
@@ -234,24 +252,40 @@ def parse_table(
         log.errors.append(Problem(
             f"column '{name}' appears {len(idxs)} times (columns "
             f"{', '.join(_excel_column(i) for i in idxs)}); the first is used, rename or "
-            "remove the others",
+            f"remove the others, or say which to read with --column {name}=HEADER",
             **where, row=h + 1, column=colname(idxs[1]),
         ))
     required = [c for c in spec.required if not (spec.name == "notes" and c == "session")]
+    if spec.name == "notes" and default_group is not None and "group" not in found:
+        required.remove("group")
+        log.warnings.append(Problem(
+            f"no group column: every row is in one group, {default_group!r}; name the "
+            "group column with --column group=HEADER if there is one", **where, row=h + 1,
+            severity="warning"))
+    if spec.name == "notes" and "session" not in found and "date" not in found \
+            and default_group is not None:
+        log.warnings.append(Problem(
+            "no session or date column: each group is read as one session; name the "
+            "session column with --column session=HEADER if there is one", **where,
+            row=h + 1, severity="warning"))
     missing = [c for c in required if c not in found]
-    if spec.name == "notes" and "session" not in found and "date" not in found:
+    if spec.name == "notes" and "session" not in found and "date" not in found \
+            and default_group is None:
         missing.append("session")
     if missing:
+        shown = ", ".join(repr(t) for t in header_text.values())
         msg = (
             f"required column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(m) for m in missing)} missing from the header in row {h + 1} "
             f"of {spec.name!r}"
         )
-        log.errors.append(Problem(msg, **where, row=h + 1))
+        log.errors.append(Problem(
+            f"{msg} (the header row holds {shown}); name the column"
+            f"{'s' if len(missing) > 1 else ''} with "
+            + " ".join(f"--column {m}=HEADER" for m in missing), **where, row=h + 1))
         for i in data_idx:
             log.rejected.append(Problem(f"row not read: {msg}", **where, row=int(row_numbers[i])))
         return ParsedTable(_empty_frame(spec), h + 1, found, log, header_text)
-
     def data(values: Any) -> Any:
         return values if all_data else values[data_idx]
 
@@ -268,7 +302,12 @@ def parse_table(
     for col in spec.columns:
         name = col.name
         if name not in found:
-            out[name] = _absent(name, n, categorical)
+            if name == "group" and default_group is not None and spec.name == "notes":
+                out[name] = np.full(n, default_group, dtype=object)
+            elif name == "session" and default_group is not None and "date" not in found:
+                out[name] = np.ones(n)  # each group one session (said in a warning)
+            else:
+                out[name] = _absent(name, n, categorical)
             continue
         if name in _FREE_TEXT:
             # a note keeps its line breaks and inner spacing
@@ -373,6 +412,105 @@ def parse_table(
         ))
     log.kept = int(keep.sum())
     return ParsedTable(frame, h + 1, found, log, header_text)
+
+
+def mapped_header_row(rows: Sequence[Sequence[Any]], headers: Iterable[str], *, file: str,
+                      sheet: str | None) -> int:
+    """Return the first of the top rows holding every header in ``headers``.
+
+    Raises
+    ------
+    InputError
+        When no row in the first :data:`HEADER_SEARCH_ROWS` holds them all; the message
+        names the headers missing and shows the first row with values.
+    """
+    wanted = {header_key(h): h for h in headers}
+    best, best_missing = None, list(wanted.values())
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = {header_key(v) for v in row if not is_blank(v)}
+        missing = [text for key, text in wanted.items() if key not in keys]
+        if not missing:
+            return i
+        if len(missing) < len(best_missing):
+            best, best_missing = i, missing
+    shown_row = best if best is not None else next(
+        (i for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(not is_blank(v) for v in r)),
+        None)
+    seen = ("" if shown_row is None else
+            f"; row {shown_row + 1} holds "
+            + ", ".join(repr(cell_text(v)) for v in rows[shown_row] if not is_blank(v)))
+    raise InputError(
+        f"no row in the first {HEADER_SEARCH_ROWS} holds the column"
+        f"{'s' if len(best_missing) > 1 else ''} "
+        + ", ".join(repr(h) for h in best_missing) + f" given with --column{seen}",
+        file=file, sheet=sheet)
+
+
+def _apply_mapping(found: dict[str, int], duplicated: list[tuple[str, list[int]]],
+                   extra: list[int], headers: list[Any], mapping: Mapping[str, str]
+                   ) -> tuple[dict[str, int], list[tuple[str, list[int]]], list[int], list[str]]:
+    """Let the mapped columns win over header synonyms; say what each displaced."""
+    keys = [header_key(h) for h in headers]
+    mapped = {role: keys.index(header_key(text)) for role, text in mapping.items()}
+    taken = set(mapped.values())
+    candidates = {name: list(idx) for name, idx in duplicated}
+    for name, idx in found.items():
+        candidates.setdefault(name, [idx])
+    messages = []
+    out: dict[str, int] = {}
+    for name, idxs in candidates.items():
+        if name in mapped:
+            continue
+        free = [i for i in idxs if i not in taken]
+        if free:
+            out[name] = free[0]
+    for role, idx in mapped.items():
+        out[role] = idx
+        others = [i for i in candidates.get(role, []) if i != idx]
+        for i in others:
+            messages.append(
+                f"column {_excel_column(i)} ({cell_text(headers[i])}) also looks like the "
+                f"{role} column; it is not read as {role}, since --column {role}="
+                f"{mapping[role]} names column {_excel_column(idx)}")
+    used = set(out.values())
+    new_extra = sorted({*[i for i in extra if i not in used],
+                        *[i for idxs in candidates.values() for i in idxs if i not in used]})
+    return out, [], new_extra, messages
+
+
+def split_codes(parsed: ParsedTable, sep: str, *, file: str, sheet: str | None) -> None:
+    """Split theme cells holding several codes into one note per code, in place.
+
+    Each code keeps its row's other values and source cell; the log counts one record per
+    code (``read`` and ``kept`` grow by the extra codes). Pieces are stripped and blank ones
+    dropped (``"a; b;"`` is two codes); a cell of separators only is a rejected record.
+    """
+    frame = parsed.frame
+    if "theme" not in frame or frame.empty:
+        return
+    themes = frame["theme"].astype(object).to_numpy()
+    pieces = [[p.strip() for p in t.split(sep) if p.strip()] if isinstance(t, str) else [t]
+              for t in themes.tolist()]
+    counts = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    if (counts == 1).all():
+        return
+    log = parsed.log
+    column = parsed.layout(file, sheet)["columns"].get("theme")
+    empty = np.flatnonzero(counts == 0)
+    for i in empty:
+        log.rejected.append(Problem(
+            f"theme {_describe(themes[i])} holds only the code separator {sep!r}, so no code",
+            file=file, sheet=sheet, row=int(frame["_row"].iat[i]), column=column))
+    added = int(counts.sum()) - len(counts) + len(empty)  # records beyond one per row
+    log.read += added
+    log.kept += added - len(empty)
+    label = sheet if sheet is not None else file
+    log.sheets[label] = log.sheets.get(label, 0) + added
+    out = frame.iloc[np.repeat(np.arange(len(frame)), counts)].reset_index(drop=True)
+    flat = [p for ps in pieces for p in ps]
+    out["theme"] = pd.Categorical(flat) if isinstance(frame["theme"].dtype,
+                                                      pd.CategoricalDtype) else flat
+    parsed.frame = out
 
 
 #: Columns of free text: parsed value by value, never factorized (nearly every value differs).
