@@ -158,6 +158,9 @@ class ImportLog:
         'Group 2')"``, ``"csv notes table"``, ``"taguette highlights"``.
     columns : dict of str to str
         Which column was used for each role, e.g. ``{"theme": "C (Reason)"}``.
+    options : dict
+        The read options given (those that differ from the defaults), as plain values;
+        see :class:`~analysis.io.ReadOptions`.
     """
 
     files: list[str] = field(default_factory=list)
@@ -170,6 +173,7 @@ class ImportLog:
     sheets: dict[str, int] = field(default_factory=dict)
     layout: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def by_sheet(self) -> pd.DataFrame:
         """Return records read, kept and rejected per sheet (columns ``read, kept, rejected``)."""

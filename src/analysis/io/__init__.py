@@ -128,6 +128,7 @@ def read_study(
         finally:
             if workbook is not None:
                 workbook.close()
+    study.log.options = opts.given()
     if study.notes.empty and not study.log.all_errors:
         study.log.errors.append(Problem(
             "no notes were read: the study is empty"
