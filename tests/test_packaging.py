@@ -70,6 +70,21 @@ def test_import_does_no_resource_work():
     assert out == "False"
 
 
+def test_version_is_written_once(capsys):
+    """pyproject reads the version from analysis.__version__, which --version prints."""
+    import analysis
+    from analysis.cli import main
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in meta["project"] and "version" in meta["project"]["dynamic"]
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "analysis.__version__"}
+    init = (ROOT / "src" / "analysis" / "__init__.py").read_text()
+    written = re.findall(r'^__version__ = "([^"]+)"$', init, re.MULTILINE)
+    assert written == [analysis.__version__]
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"python -m analysis {written[0]}\n"
+
+
 def _package_files() -> list[str]:
     """Files of src/analysis that git tracks or would track, relative to it."""
     try:
