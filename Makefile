@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
-EXAMPLE := data/example_study.xlsx
+EXAMPLE := src/analysis/data/example_study.xlsx
 REPORT_DIR := reports/example
 BENCH_ARGS ?=
 
@@ -50,7 +50,7 @@ browser: ## Install headless Chromium for the report's browser test (Debian/Ubun
 test: $(STAMP) browser ## Run the whole test suite, notebooks included (pytest --nbval)
 	$(BYTECODE)
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks src/analysis/notebooks
 
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check src tests data
@@ -60,12 +60,12 @@ bench: $(STAMP) ## Time reading, analysis, start-up and the report against their
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 notebooks: $(STAMP) ## Re-execute the notebooks and save them with their outputs
-	$(BIN)/python -m analysis.report notebooks
+	$(BIN)/python -m analysis.report notebooks src/analysis/notebooks
 
 lab: $(STAMP) ## Start JupyterLab on the project's environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-data: $(STAMP) ## Regenerate the synthetic example study (data/example_study.xlsx)
+data: $(STAMP) ## Regenerate the synthetic example study (src/analysis/data/example_study.xlsx)
 	$(BIN)/python data/make_example.py
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs the venv's uv)

@@ -30,8 +30,8 @@ import
     ``import analysis`` loads.
 check, report, nbval
     ``python -m analysis check`` and ``python -m analysis report --out <temporary folder>``
-    on ``data/example_study.xlsx`` (3 and ``--repeat-report`` runs), and the notebook tests
-    of ``make test`` (``pytest --nbval ... notebooks``, once).
+    on ``src/analysis/data/example_study.xlsx`` (3 and ``--repeat-report`` runs), and the
+    notebook tests of ``make test`` (``pytest --nbval ... notebooks src/analysis/notebooks``, once).
 
 Every reader and the analysis run in a fresh child process of this interpreter
 (``python benchmarks/bench.py --child KIND ...``), which reports one JSON line: the seconds of
@@ -75,7 +75,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-EXAMPLE = ROOT / "data" / "example_study.xlsx"
+EXAMPLE = ROOT / "src" / "analysis" / "data" / "example_study.xlsx"
 MIB = 2**20
 
 SKIPPABLE = ("reading", "openpyxl", "grid", "csv", "analysis", "import", "check", "report",
@@ -124,7 +124,8 @@ IMPORT_RATIO_MAX = 1.15
 REPORT_S_MAX = 30.0
 GROWTH_MAX = 1.5
 NBVAL_COMMAND = ["-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
-                 "notebooks/sanitize.cfg", "-p", "no:randomly", "-q", "notebooks"]
+                 "notebooks/sanitize.cfg", "-p", "no:randomly", "-q", "notebooks",
+                 "src/analysis/notebooks"]
 
 
 # --- the child: one step in a fresh process -------------------------------------------------

@@ -30,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "data"
-EXAMPLE = ROOT.parent / "data" / "example_study.xlsx"
+EXAMPLE = ROOT.parent / "src" / "analysis" / "data" / "example_study.xlsx"
 SEED = 20200401
 VERSION = 1  # bump when the generated content changes, to refresh the cache
 SESSIONS_PER_GROUP = 110

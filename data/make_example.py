@@ -1,4 +1,6 @@
-"""Generate the SYNTHETIC example study ``data/example_study.xlsx``.
+"""Generate the SYNTHETIC example study ``src/analysis/data/example_study.xlsx``.
+
+The workbook ships inside the package (``analysis.example_path()``, ``load_example()``).
 
 Nothing in the workbook comes from real people or real recordings. The study is modelled on
 the published design of the "Social Workers Helping Each Other" online mutual-support groups
@@ -29,7 +31,7 @@ from analysis.study import Study
 # Hand-aligned data tables: kept out of `ruff format`, which would put every field on a line.
 # fmt: off
 SEED = 20200401
-OUT = Path(__file__).resolve().parent / "example_study.xlsx"
+OUT = Path(__file__).resolve().parents[1] / "src" / "analysis" / "data" / "example_study.xlsx"
 PRACTICAL, METHOD, PERSONAL = (
     "Practical & organizational", "Methodological & ethical", "Personal & emotional")
 # group -> (first session, number of weekly sessions); Group 3 split off Group 1 after its first

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "data" / "example_study.xlsx"
+EXAMPLE = ROOT / "src" / "analysis" / "data" / "example_study.xlsx"
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 
@@ -61,7 +61,7 @@ def example_study():
     from analysis import read_study
 
     if not EXAMPLE.exists():
-        pytest.fail("data/example_study.xlsx is missing: run `make data`")
+        pytest.fail(f"{EXAMPLE.relative_to(ROOT)} is missing: run `make data`")
     return read_study(EXAMPLE)
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "Study",
     "__version__",
     "example_path",
+    "load_example",
     "read_study",
     "write_study",
     "write_template",
@@ -28,13 +29,45 @@ __all__ = [
 
 
 def example_path() -> Path:
-    """Return the path of the synthetic example study workbook shipped in ``data/``.
+    """Return the path of the synthetic example study workbook shipped with the package.
 
-    Looks in the repository's ``data/`` folder (the package is installed from a checkout).
+    The workbook (``analysis/data/example_study.xlsx``, built by ``data/make_example.py``
+    in the repository) is package data, so this works wherever the package is installed.
+
+    Returns
+    -------
+    pathlib.Path
+        The workbook; read it with :func:`read_study` or :func:`load_example`, or pass it to
+        ``python -m analysis report``.
+
+    Examples
+    --------
+    >>> from analysis import example_path
+    >>> example_path().name
+    'example_study.xlsx'
     """
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "data" / "example_study.xlsx"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("data/example_study.xlsx not found; run `make data` in the checkout")
+    from ._resources import resource_path
+
+    return resource_path("data", "example_study.xlsx")
+
+
+def load_example() -> Study:
+    """Read the synthetic example study shipped with the package.
+
+    The same as ``read_study(example_path())``: 3 groups, 28 sessions, 33 themes in
+    3 categories (see ``data/README.md`` in the repository). Each call reads the workbook
+    again, so the returned study can be changed freely.
+
+    Returns
+    -------
+    Study
+        The example study, with its import log.
+
+    Examples
+    --------
+    >>> from analysis import load_example
+    >>> study = load_example()
+    >>> {k: study.summary()[k] for k in ("notes", "groups", "sessions", "themes")}
+    {'notes': 711, 'groups': 3, 'sessions': 28, 'themes': 33}
+    """
+    return read_study(example_path())

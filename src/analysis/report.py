@@ -1,7 +1,7 @@
 """Executing the report notebook on a study and rendering it as a self-contained HTML page.
 
 ``render_report(input, out)`` checks the input first (same errors as ``check``), runs
-``notebooks/report.ipynb`` with the input path injected after its ``parameters`` cell
+``analysis/notebooks/report.ipynb`` with the input path injected after its ``parameters`` cell
 (papermill convention), and writes ``out/report.html``, ``out/figures/`` and ``out/tables/``.
 Everything is built in a temporary folder beside ``out`` and moved into place at the end, so a
 failed run leaves no half-written report.
@@ -41,13 +41,16 @@ class ReportError(Exception):
 
 
 def find_notebook(name: str = "report.ipynb") -> Path:
-    """Return the path of a notebook in the repository's ``notebooks/`` folder."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "notebooks" / name
-        if candidate.is_file():
-            return candidate
-    raise ReportError(f"notebooks/{name} not found beside the package")
+    """Return the path of a notebook shipped in the package (``analysis/notebooks/``).
+
+    Found through :mod:`importlib.resources`, so wherever the package is installed.
+    """
+    from ._resources import resource_path
+
+    try:
+        return resource_path("notebooks", name)
+    except FileNotFoundError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def _sha256(path: Path) -> str:
@@ -178,7 +181,9 @@ footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px soli
 def _html(nb, *, show_code: bool, footer: str) -> str:
     from nbconvert import HTMLExporter
 
-    templates = str(Path(__file__).parent / "templates")
+    from ._resources import resource_path
+
+    templates = str(resource_path("templates"))
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[templates])
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = True
@@ -218,7 +223,8 @@ def render_report(
         Output folder: ``report.html``, ``figures/``, ``tables/``. Replaced as a whole on
         success; untouched on failure.
     notebook : path-like, optional
-        The notebook to run (default ``notebooks/report.ipynb``).
+        The notebook to run (default: the package's report notebook, see
+        :func:`find_notebook`).
     show_code : bool, default False
         Include the code cells in the HTML.
     progress : bool, default False
@@ -275,7 +281,9 @@ def render_report(
             {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
              "read_options": {k: str(v) if isinstance(v, os.PathLike) else v
                               for k, v in read_options.items()}},
-            cwd=nb_path.parent, progress=progress,
+            # in the caller's folder: relative paths in read_options mean what they meant
+            # to read_study above (the notebook itself may be installed anywhere)
+            cwd=Path.cwd(), progress=progress,
         )
         stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
                  if timestamp else "")
@@ -306,8 +314,8 @@ def _replace_dir(new: Path, target: Path) -> None:
         os.replace(new, target)
 
 
-if __name__ == "__main__":  # ``python -m analysis.report notebooks``: what `make notebooks` runs
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
-    for nb_file in sorted(folder.glob("*.ipynb")):
-        print(f"executing {nb_file}", file=sys.stderr)
-        refresh_notebook(nb_file)
+if __name__ == "__main__":  # ``python -m analysis.report FOLDER...``: what `make notebooks` runs
+    for folder in map(Path, sys.argv[1:] or ["notebooks"]):
+        for nb_file in sorted(folder.glob("*.ipynb")):
+            print(f"executing {nb_file}", file=sys.stderr)
+            refresh_notebook(nb_file)
