@@ -10,18 +10,34 @@ from ._association import chi2_independence, commonality
 from ._describe import participants_table, ratings_summary
 from ._homogeneity import category_homogeneity, cooccurrence, session_jaccard, theme_homogeneity
 from ._saturation import saturation, saturation_point
+from ._sessions import (
+    adjusted_residuals,
+    commonality_test,
+    group_comparison,
+    group_test,
+    holm,
+    shares,
+    wilson_interval,
+)
 
 __all__ = [
+    "adjusted_residuals",
     "agreement",
     "category_homogeneity",
     "chi2_independence",
     "commonality",
+    "commonality_test",
     "cooccurrence",
+    "group_comparison",
+    "group_test",
+    "holm",
     "participants_table",
     "presence_by_coder",
     "ratings_summary",
     "saturation",
     "saturation_point",
     "session_jaccard",
+    "shares",
     "theme_homogeneity",
+    "wilson_interval",
 ]
