@@ -9,7 +9,14 @@ from ._agreement import agreement, presence_by_coder
 from ._association import chi2_independence, commonality
 from ._describe import participants_table, ratings_summary
 from ._homogeneity import category_homogeneity, cooccurrence, session_jaccard, theme_homogeneity
-from ._saturation import saturation, saturation_point
+from ._saturation import (
+    new_information,
+    saturation,
+    saturation_band,
+    saturation_orders,
+    saturation_point,
+    saturation_reached,
+)
 from ._sessions import (
     adjusted_residuals,
     commonality_test,
@@ -31,11 +38,15 @@ __all__ = [
     "group_comparison",
     "group_test",
     "holm",
+    "new_information",
     "participants_table",
     "presence_by_coder",
     "ratings_summary",
     "saturation",
+    "saturation_band",
+    "saturation_orders",
     "saturation_point",
+    "saturation_reached",
     "session_jaccard",
     "shares",
     "theme_homogeneity",
