@@ -5,7 +5,7 @@ Every function documents the columns it returns. Modules: homogeneity of categor
 saturation, inter-coder agreement, and descriptive summaries of participants and ratings.
 """
 
-from ._agreement import agreement, presence_by_coder
+from ._agreement import agreement, disagreements, presence_by_coder
 from ._association import chi2_independence, commonality
 from ._describe import participants_table, ratings_summary
 from ._homogeneity import category_homogeneity, cooccurrence, session_jaccard, theme_homogeneity
@@ -35,6 +35,7 @@ __all__ = [
     "commonality",
     "commonality_test",
     "cooccurrence",
+    "disagreements",
     "group_comparison",
     "group_test",
     "holm",
