@@ -355,7 +355,8 @@ def adjusted_residuals(
     -------
     pandas.DataFrame
         One row per cell, ``x`` levels in order, within each the ``y`` levels. Columns:
-        ``x`` (e.g. ``category``), ``y`` (e.g. ``group``), ``observed`` (notes),
+        ``x`` (e.g. ``category``) and ``y`` (e.g. ``group``), ordered categoricals keeping
+        the tables' order (so ``pivot`` keeps it too), ``observed`` (notes),
         ``expected`` (row total x column total / n), ``share`` (observed / the column's
         notes: the share of the group's notes in the category), ``share_low``,
         ``share_high`` (Wilson score interval of that share), ``residual`` (adjusted
@@ -406,7 +407,8 @@ def _residual_frame(obs: np.ndarray, rows: list[str], cols: list[str], x: str, y
     low, high = wilson_interval(obs, colsum, confidence)
     r, c = obs.shape
     return pd.DataFrame({
-        x: np.repeat(rows, c), y: np.tile(cols, r),
+        x: pd.Categorical(np.repeat(rows, c), categories=rows, ordered=True),
+        y: pd.Categorical(np.tile(cols, r), categories=cols, ordered=True),
         "observed": obs.ravel().astype(np.int64), "expected": exp.ravel(),
         "share": (obs / colsum).ravel(), "share_low": low.ravel(), "share_high": high.ravel(),
         "residual": resid.ravel(), "pval": 2 * _st.norm.sf(np.abs(resid.ravel())),
@@ -442,6 +444,8 @@ def group_comparison(
     test = group_test(notes, x=x, y=y, n_permutations=n_permutations,
                       n_bootstrap=n_bootstrap, confidence=confidence, seed=seed)
     resid = adjusted_residuals(notes, x=x, y=y, confidence=confidence)
+    resid[x] = resid[x].astype(str)
+    resid[y] = resid[y].astype(str)
     counts = resid.pivot(index=x, columns=y, values="observed")
     rvals = resid.pivot(index=x, columns=y, values="residual")
     rows = list(dict.fromkeys(resid[x]))
