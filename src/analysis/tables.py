@@ -428,7 +428,7 @@ def _coder_choice(notes: pd.DataFrame, coder: str | None,
     left = np.bincount(ids[~keep], minlength=n_p)
     table = pd.DataFrame({
         "group": notes["group"].take(first).astype(str).to_numpy(dtype=object),
-        "session": notes["session"].take(first).to_numpy(),
+        "session": notes["session"].take(first).reset_index(drop=True),
         "coders": [", ".join(np.asarray(names, dtype=object)[row]) for row in who],
         "n_coders": n_coders.astype(np.int64),
         "primary": np.where(has_coder, np.asarray([*names, ""], dtype=object)[

@@ -1,8 +1,11 @@
 """Tests and indices: DataFrame in, DataFrame out, full precision (round only for display).
 
 Every function documents the columns it returns. Modules: homogeneity of categories
-(co-occurrence of their themes), association of category and group (chi-square, Cramér's V),
-saturation, inter-coder agreement, and descriptive summaries of participants and ratings.
+(co-occurrence of their themes, against random assignments of themes to categories),
+association of category and group (chi-square, Cramér's V), session-level inference
+(permutations of whole sessions, bootstrap over sessions, adjusted residuals, Wilson
+intervals), saturation (after Guest et al. 2020), inter-coder agreement, and descriptive
+summaries of participants and ratings. Every result says its unit (notes or sessions).
 """
 
 from ._agreement import agreement, disagreements, presence_by_coder
