@@ -231,3 +231,19 @@ def test_commonality_test_matches_commonality_and_the_exact_null():
                                                             / 3000) + 1 / 3000
     assert row["null_jaccard"] == pytest.approx(np.mean(null), abs=0.02)
     assert (got["unit"] == "sessions").all()
+
+
+def test_group_comparison_is_one_flat_table_of_counts_residuals_and_tests():
+    notes = sessions_notes(SESSIONS)
+    got = stats.group_comparison(notes, n_permutations=200, n_bootstrap=20, seed=1)
+    t, cats, groups = _note_table(SESSIONS)
+    assert list(got.index) == [*cats, "All"]
+    assert all(isinstance(c, str) for c in got.columns)
+    for j, g in enumerate(groups):
+        assert got.loc[cats, f"notes {g}"].tolist() == t[:, j].astype(int).tolist()
+        assert got.loc["All", f"notes {g}"] == t[:, j].sum()
+    ref = Table(t).standardized_resids
+    np.testing.assert_allclose(got.loc[cats, [f"residual {g}" for g in groups]], ref,
+                               rtol=1e-12)
+    test = stats.group_test(notes, n_permutations=200, n_bootstrap=20, seed=1)
+    pd.testing.assert_frame_equal(got[test.columns], test)
