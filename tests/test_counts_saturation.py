@@ -144,8 +144,11 @@ def test_applying_a_codebook_never_changes_the_number_of_notes():
 
 
 def test_one_coder_keeps_the_main_coder_and_uncoded_notes():
-    notes = pd.DataFrame({"coder": pd.Categorical(["R1", "R2", "R1", None]), "x": [1, 2, 3, 4]})
-    assert tables.one_coder(notes)["x"].tolist() == [1, 3, 4]
-    assert tables.one_coder(notes, "R2")["x"].tolist() == [2, 4]
+    notes = pd.DataFrame({"group": ["G"] * 5, "session": [1, 1, 2, 2, 3],
+                          "coder": pd.Categorical(["R1", "R2", "R1", None, "R2"]),
+                          "x": [1, 2, 3, 4, 5]})
+    # R1 and R2 each coded two sessions with two notes: R1 comes first; R2's session 3 stays
+    assert tables.one_coder(notes)["x"].tolist() == [1, 3, 4, 5]
+    assert tables.one_coder(notes, "R2")["x"].tolist() == [2, 3, 4, 5]
     with pytest.raises(ValueError, match="coder='R9' is not one of"):
         tables.one_coder(notes, "R9")

@@ -6,20 +6,24 @@ codebook order, valence), so tables line up with each other and with the charts.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, require_columns
-from ._codes import codes_of, crosstab, distinct, first_at, session_ids
+from ._codes import codes_of, crosstab, distinct, first_at, presence, session_ids
 
 __all__ = [
     "PHASES",
     "category_by_group",
+    "coding_summary",
     "counts",
     "main_themes",
     "one_coder",
     "overview",
     "phases",
+    "primary_coders",
     "theme_frequencies",
 ]
 
@@ -350,27 +354,203 @@ def counts(notes: pd.DataFrame, *, of: str = "category", by: str | None = "group
                         columns=pd.Index([str(c) for c in cols], name=by or ""))
 
 
-def one_coder(notes: pd.DataFrame, coder: str | None = None) -> pd.DataFrame:
-    """Keep one coder's notes, so double-coded sessions are not counted twice.
+_KEPT_SINGLE = "kept: session coded by one coder"
+_KEPT_PRIMARY = "kept: primary coder of a double-coded session"
+_KEPT_NO_CODER = "kept: note names no coder"
+_LEFT_OUT = "left out: another coder of a double-coded session"
+
+
+def _coder_choice(notes: pd.DataFrame, coder: str | None,
+                  sessions: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Choose the primary coder of every group-session; see :func:`primary_coders`.
+
+    Returns the per-session table and, for every note, whether it is kept.
+    """
+    require_columns(notes, ("group", "session", "coder"))
+    ccodes, levels = codes_of(notes["coder"])
+    names = [str(c) for c in levels]
+    if coder is not None and str(coder) not in names:
+        raise ValueError(f"coder={coder!r} is not one of {', '.join(map(repr, names))}")
+    ids, first = session_ids(notes)
+    n_p, n_c = len(first), len(names)
+    coded = ccodes >= 0
+    per_pair = crosstab(ids, n_p, ccodes, n_c)  # notes of each coder in each session
+    who = per_pair > 0
+    n_sessions = who.sum(axis=0)
+    n_notes = per_pair.sum(axis=0)
+    # study-wide ranking: most sessions coded, then most notes, then the coder column's order
+    order = np.lexsort((np.arange(n_c), -n_notes, -n_sessions))
+    rank = np.empty(n_c, dtype=np.int64)
+    rank[order] = np.arange(n_c)
+    n_coders = who.sum(axis=1)
+    # the two best-ranked coders of each session (n_c when there is no second one)
+    top = np.sort(np.where(who, rank[None, :], n_c), axis=1)
+    best = order[np.minimum(top[:, 0], n_c - 1)]
+    second = order[np.minimum(top[:, 1] if n_c > 1 else top[:, 0], n_c - 1)]
+    double = n_coders > 1
+    tie_s = double & (n_sessions[best] == n_sessions[second])
+    tie_n = tie_s & (n_notes[best] == n_notes[second])
+    primary = best
+    rule = np.full(n_p, "coded most sessions in the study", dtype=object)
+    rule[tie_s] = "tie on sessions coded: more notes in the study"
+    rule[tie_n] = "tie on sessions and notes: first in the coder order"
+    if coder is not None:
+        chosen = who[:, names.index(str(coder))]
+        primary = np.where(chosen, names.index(str(coder)), primary)
+        rule[chosen] = f"chosen by coder={str(coder)!r}"
+    named = np.full(n_p, -1, dtype=np.int64)
+    if sessions is not None and "coder" in sessions.columns and len(sessions):
+        require_columns(sessions, ("group", "session"))
+        pair_of = {(str(g), s): i for i, (g, s) in enumerate(zip(
+            notes["group"].take(first).astype(str), notes["session"].take(first), strict=True))}
+        position = {name: i for i, name in enumerate(names)}
+        for g, s, c in zip(sessions["group"], sessions["session"], sessions["coder"],
+                           strict=True):
+            if pd.isna(g) or pd.isna(s) or pd.isna(c):
+                continue
+            pair = pair_of.get((str(g), s))
+            if pair is not None:
+                named[pair] = position.get(str(c), -2)
+        ok = named >= 0
+        ok[ok] = who[np.flatnonzero(ok), named[ok]]
+        primary[ok] = named[ok]
+        rule[ok] = "named in the sessions table"
+        ignored = (named != -1) & ~ok & (n_coders > 1)
+        if ignored.any():
+            rule[ignored] = "named coder has no notes here; " + rule[ignored]
+            warnings.warn(
+                f"{int(ignored.sum())} double-coded session(s) name a coder in the sessions "
+                "table who made no note in them; their primary coder is chosen by the "
+                "study-wide rule (see tables.primary_coders)", UserWarning, stacklevel=3)
+    rule[n_coders == 1] = "single coder"
+    has_coder = n_coders > 0
+    keep = ~coded | (ccodes == primary[ids])
+    left = np.bincount(ids[~keep], minlength=n_p)
+    table = pd.DataFrame({
+        "group": notes["group"].take(first).astype(str).to_numpy(dtype=object),
+        "session": notes["session"].take(first).reset_index(drop=True),
+        "coders": [", ".join(np.asarray(names, dtype=object)[row]) for row in who],
+        "n_coders": n_coders.astype(np.int64),
+        "primary": np.where(has_coder, np.asarray([*names, ""], dtype=object)[
+            np.where(has_coder, primary, n_c)], None),
+        "rule": np.where(has_coder, rule, None),
+        "notes": np.bincount(ids, minlength=n_p).astype(np.int64),
+        "notes_kept": np.bincount(ids[keep], minlength=n_p).astype(np.int64),
+        "notes_left_out": left.astype(np.int64),
+    })
+    return table[has_coder].reset_index(drop=True), keep
+
+
+def primary_coders(notes: pd.DataFrame, *, coder: str | None = None,
+                   sessions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Say which coder's notes count for each group-session, and why.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table with ``group``, ``session`` and ``coder``.
+    coder : str, optional
+        A coder to prefer in every session they coded (over the study-wide ranking).
+    sessions : pandas.DataFrame, optional
+        ``study.sessions``; when it has a ``coder`` column, the coder it names for a session
+        is that session's primary coder (when they made notes in it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group-session with at least one note naming a coder, in group then
+        session order. Columns: ``group``, ``session``, ``coders`` (the coders with notes
+        in it, comma-separated, in the coder column's order), ``n_coders``, ``primary``
+        (the coder whose notes are kept), ``rule`` (why: ``"single coder"``, ``"named in the
+        sessions table"``, ``"chosen by coder=..."``, ``"coded most sessions in the
+        study"``, or the tie-break used), ``notes`` (all notes of the session, every coder
+        and none), ``notes_kept``, ``notes_left_out``.
+
+    Notes
+    -----
+    The rule, in order of precedence: the coder named for the session in the sessions
+    table; the coder given as ``coder``; of those who coded the session, the coder who
+    coded most sessions in the whole study; on a tie, the one with more notes in the
+    study; on a further tie, the first in the coder column's order (categorical order, or
+    alphabetical). Sessions coded by one coder are always kept whoever coded them, and
+    notes that name no coder are always kept. The unit of the counts is notes.
+    """
+    if "coder" not in notes.columns:
+        raise ValueError("notes table has no 'coder' column: every note counts once")
+    return _coder_choice(notes, coder, sessions)[0]
+
+
+def one_coder(notes: pd.DataFrame, coder: str | None = None, *,
+              sessions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Keep one coder's notes per session, so double-coded sessions count once.
+
+    Every session is kept: in a session coded by one coder, that coder's notes; in a
+    double-coded session, the notes of its primary coder (see :func:`primary_coders` for
+    the rule and :func:`coding_summary` for how many notes are left out and why).
 
     Parameters
     ----------
     notes : pandas.DataFrame
         The tidy notes table.
     coder : str, optional
-        Whose notes to keep; default: the coder with the most notes (ties: first in order).
-        Notes without a coder are always kept.
+        A coder to prefer in every double-coded session they coded. Default: the coder who
+        coded most sessions in the study among those who coded the session.
+    sessions : pandas.DataFrame, optional
+        ``study.sessions``; a ``coder`` column in it names the primary coder per session.
 
     Returns
     -------
     pandas.DataFrame
-        The kept rows (all rows when nobody is named in ``coder``).
+        The kept rows, in their order (all rows when no note names a coder). Notes without
+        a coder are always kept.
+
+    Raises
+    ------
+    ValueError
+        When ``coder`` names nobody in the notes.
     """
     if "coder" not in notes or notes["coder"].isna().all():
         return notes
-    sizes = notes["coder"].value_counts(sort=False)
-    if coder is None:
-        coder = sizes.idxmax()
-    elif coder not in sizes.index:
-        raise ValueError(f"coder={coder!r} is not one of {', '.join(map(repr, sizes.index))}")
-    return notes[(notes["coder"] == coder) | notes["coder"].isna()]
+    return notes[_coder_choice(notes, coder, sessions)[1]]
+
+
+def coding_summary(notes: pd.DataFrame, coder: str | None = None, *,
+                   sessions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Count the notes :func:`one_coder` keeps and leaves out, by reason.
+
+    Parameters
+    ----------
+    notes, coder, sessions
+        As for :func:`one_coder`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reason, then ``total``; index ``reason``. Columns ``kept`` (bool;
+        missing for the total), ``notes`` (number of notes) and ``sessions`` (distinct
+        group-sessions with such notes; a session can appear under two reasons). Reasons:
+        ``"kept: session coded by one coder"``, ``"kept: primary coder of a double-coded
+        session"``, ``"kept: note names no coder"``, ``"left out: another coder of a
+        double-coded session"``. The unit is notes.
+    """
+    reasons = [_KEPT_SINGLE, _KEPT_PRIMARY, _KEPT_NO_CODER, _LEFT_OUT]
+    ids, first = session_ids(notes)
+    reason = np.full(len(notes), 2, dtype=np.int64)
+    if "coder" in notes and notes["coder"].notna().any():
+        keep = _coder_choice(notes, coder, sessions)[1]
+        coded = notes["coder"].notna().to_numpy()
+        ccodes = codes_of(notes["coder"])[0]
+        n_c = int(ccodes.max()) + 1
+        found = distinct(ids[coded] * n_c + ccodes[coded], len(first) * n_c)
+        n_coders = np.bincount(found // n_c, minlength=len(first))
+        reason[coded] = np.where(n_coders[ids[coded]] > 1, 1, 0)
+        reason[coded & ~keep] = 3
+    pairs = presence(reason, 4, ids, len(first)).sum(axis=1)
+    counts = np.bincount(reason, minlength=4)
+    out = pd.DataFrame({"kept": pd.array([True, True, True, False, pd.NA], dtype="boolean"),
+                        "notes": [*counts.astype(np.int64), len(notes)],
+                        "sessions": [*pairs.astype(np.int64), len(first)]},
+                       index=pd.Index([*reasons, "total"], name="reason"))
+    out["notes"] = out["notes"].astype(np.int64)
+    out["sessions"] = out["sessions"].astype(np.int64)
+    return out

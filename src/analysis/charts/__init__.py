@@ -7,7 +7,7 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 
 from ._bars import theme_bars
 from ._base import save_figure
-from ._frequency import count_bars, heatmap, saturation_curve, valence_bars
+from ._frequency import count_bars, heatmap, saturation_band, saturation_curve, valence_bars
 from ._venn import (
     UpSetAxes,
     category_sets,
@@ -29,6 +29,7 @@ __all__ = [
     "group_theme_sets",
     "group_venn",
     "heatmap",
+    "saturation_band",
     "saturation_curve",
     "save_figure",
     "set_diagram",

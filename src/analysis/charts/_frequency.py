@@ -19,7 +19,7 @@ from ._base import new_axes, style
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["count_bars", "heatmap", "saturation_curve", "valence_bars"]
+__all__ = ["count_bars", "heatmap", "saturation_band", "saturation_curve", "valence_bars"]
 
 #: Colours of the valences: vermillion for negative, grey for neutral, blue for positive.
 VALENCE_COLORS = {"negative": OKABE_ITO[1], "neutral": "#BBBBBB", "positive": OKABE_ITO[0]}
@@ -297,5 +297,64 @@ def saturation_curve(
             ax.set_xlabel("Session (rank within each curve, in date order)")
         ax.set_ylabel("Distinct themes so far")
         ax.set_ylim(bottom=0)
+        ax.legend(loc="lower right")
+    return ax
+
+
+def saturation_band(
+    data: pd.DataFrame,
+    *,
+    scope: str = "all groups",
+    color: str = "black",
+    band_color: str = "#BBBBBB",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Draw the date-order saturation curve over the band of random session orders.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The output of :func:`analysis.stats.saturation_band` (``scope``, ``order``,
+        ``cumulative``, ``median``, ``low``, ``high``).
+    scope : str, default "all groups"
+        Which scope to draw.
+    color : str, default "black"
+        Colour of the date-order curve.
+    band_color : str, default "#BBBBBB"
+        Colour of the band (``low`` to ``high``) and of the median line.
+    ax : matplotlib.axes.Axes, optional
+    **kwargs
+        Passed to the date-order step line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.collections[0]`` is the band; ``ax.lines[0]`` the median over random orders,
+        ``ax.lines[1]`` the date-order curve (its y data is ``cumulative``).
+    """
+    missing = [c for c in ("scope", "order", "cumulative", "median", "low", "high")
+               if c not in data.columns]
+    if missing:
+        raise ValueError(f"the table lacks column(s) {', '.join(missing)}; pass "
+                         "stats.saturation_band(notes)")
+    part = data[data["scope"].astype(str) == scope]
+    if part.empty:
+        raise ValueError(f"scope {scope!r} is not in the table; scopes are "
+                         f"{', '.join(map(str, dict.fromkeys(data['scope'])))}")
+    ax = new_axes(ax, (4.5, 3.0))
+    x = part["order"].to_numpy()
+    with style():
+        ax.fill_between(x, part["low"].to_numpy(dtype=float),
+                        part["high"].to_numpy(dtype=float), step="post", color=band_color,
+                        alpha=0.5, linewidth=0, label="random orders (central range)")
+        ax.step(x, part["median"].to_numpy(dtype=float), where="post", color=band_color,
+                linestyle="--", linewidth=1.0, label="random orders (median)")
+        ax.step(x, part["cumulative"].to_numpy(dtype=float), where="post", color=color,
+                linewidth=1.6, label="date order", **kwargs)
+        ax.set_xlabel("Sessions held")
+        ax.set_ylabel("Distinct themes so far")
+        ax.set_ylim(bottom=0)
+        ax.set_title(scope)
         ax.legend(loc="lower right")
     return ax

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from typing import Literal
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from .._codes import codes_of, presence, recode, session_ids
 
-__all__ = ["agreement", "presence_by_coder"]
+__all__ = ["agreement", "disagreements", "presence_by_coder"]
 
 _LEVELS = ("theme", "category")
 _UNITS = ("all", "noted")
@@ -226,6 +227,9 @@ def agreement(
     level: Literal["theme", "category"] = "theme",
     coders: tuple[str, ...] | list[str] | None = None,
     units: Literal["all", "noted"] = "all",
+    n_bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int | None = 0,
 ) -> pd.DataFrame:
     """Inter-coder agreement on theme (or category) presence in double-coded sessions.
 
@@ -264,6 +268,11 @@ def agreement(
           condition (a single value in all the data) or without units.
         - ``coders``: the coders compared, comma-separated.
         - ``unit``: the unit of analysis, in words.
+
+        With ``n_bootstrap`` above 0, also: ``percent_low``, ``percent_high``,
+        ``kappa_low``, ``kappa_high``, ``alpha_low``, ``alpha_high`` (percentile interval
+        over the resamples in which the index is defined), ``n_sessions`` (double-coded
+        sessions resampled) and ``n_bootstrap``.
 
     Raises
     ------
@@ -337,4 +346,158 @@ def agreement(
     table["n_units"] = table["n_units"].astype("int64")
     table["coders"] = ", ".join(names)
     table["unit"] = unit
-    return table[_COLUMNS]
+    table = table[_COLUMNS]
+    if n_bootstrap:
+        table = pd.concat([table, _bootstrap(presence, level, _levels(notes[level]),
+                                             n_bootstrap, confidence, seed)
+                           .set_axis(table.index)], axis=1)
+    return table
+
+
+def _unit_sums(presence: pd.DataFrame, level: str, themes: list[str]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per double-coded session and theme, the sums every index is made of.
+
+    Returns an array sessions x themes x quantities and the session of each row. The
+    quantities are, for each pair of coders, (units both coded, agreements, first coder's
+    ones, second coder's ones), then for alpha (pairable values that are 1, that are 0,
+    ones x zeros / (values - 1)).
+    """
+    matrix = presence.to_numpy(dtype=float, na_value=np.nan)
+    keys = presence.index.droplevel(level)
+    sess, sessions = keys.factorize()
+    position = {name: i for i, name in enumerate(themes)}
+    theme = np.array([position[str(v)] for v in presence.index.get_level_values(level)],
+                     dtype=np.int64)
+    pairs = list(combinations(range(matrix.shape[1]), 2))
+    coded = ~np.isnan(matrix)
+    values = np.nan_to_num(matrix)
+    columns = []
+    for i, j in pairs:
+        both = coded[:, i] & coded[:, j]
+        columns += [both, both & (values[:, i] == values[:, j]), both * values[:, i],
+                    both * values[:, j]]
+    m = coded.sum(axis=1)
+    pairable = m >= 2
+    ones = np.where(pairable, (values * coded).sum(axis=1), 0)
+    zeros = np.where(pairable, m - ones, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mixed = np.where(pairable, ones * zeros / np.maximum(m - 1, 1), 0)
+    columns += [ones, zeros, mixed]
+    quantities = np.column_stack(columns).astype(float)
+    out = np.zeros((len(sessions), len(themes), quantities.shape[1]))
+    np.add.at(out, (sess, theme), quantities)
+    return out, np.arange(len(sessions))
+
+
+def _indices_from_sums(s: np.ndarray, n_pairs: int) -> np.ndarray:
+    """Percent agreement, kappa (means over pairs) and alpha from summed quantities (..., q)."""
+    percents, kappas = [], []
+    for p in range(n_pairs):
+        n, agree, a1, b1 = (s[..., 4 * p + k] for k in range(4))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            percents.append(np.where(n > 0, agree / n, np.nan))
+            chance = a1 * b1 + (n - a1) * (n - b1)
+            defined = (n > 0) & ~np.isclose(chance, n * n)
+            kappas.append(np.where(defined, (n * agree - chance) / (n * n - chance), np.nan))
+    ones, zeros, mixed = s[..., -3], s[..., -2], s[..., -1]
+    total = ones + zeros
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.where((ones > 0) & (zeros > 0), 1 - (total - 1) * mixed / (ones * zeros),
+                         np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # mean of no defined pair: NaN
+        return np.stack([np.nanmean(percents, axis=0), np.nanmean(kappas, axis=0), alpha],
+                        axis=-1)
+
+
+def _bootstrap(presence: pd.DataFrame, level: str, themes: list[str], n_bootstrap: int,
+               confidence: float, seed: int | None) -> pd.DataFrame:
+    """Percentile bootstrap intervals of the agreement indices, resampling sessions."""
+    if (isinstance(n_bootstrap, (bool, np.bool_))
+            or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0):
+        raise ValueError(f"n_bootstrap={n_bootstrap!r}: give a whole number, 0 or more")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence!r}: give a level between 0 and 1")
+    sums, sessions = _unit_sums(presence, level, themes)
+    n_d = len(sessions)
+    n_pairs = len(list(combinations(range(presence.shape[1]), 2)))
+    per_theme = sums  # sessions x themes x q
+    rng = np.random.Generator(np.random.PCG64(seed))
+    weights = rng.multinomial(n_d, np.full(n_d, 1 / n_d), size=int(n_bootstrap)).astype(float)
+    theme_sums = np.einsum("bs,stq->btq", weights, per_theme)
+    all_sums = theme_sums.sum(axis=1, keepdims=True)
+    draws = _indices_from_sums(np.concatenate([theme_sums, all_sums], axis=1), n_pairs)
+    a = (1 - confidence) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined in every resample: NaN
+        low = np.nanquantile(draws, a, axis=0)
+        high = np.nanquantile(draws, 1 - a, axis=0)
+    return pd.DataFrame({
+        "percent_low": low[:, 0], "percent_high": high[:, 0],
+        "kappa_low": low[:, 1], "kappa_high": high[:, 1],
+        "alpha_low": low[:, 2], "alpha_high": high[:, 2],
+        "n_sessions": n_d, "n_bootstrap": int(n_bootstrap)})
+
+
+def disagreements(
+    notes: pd.DataFrame,
+    *,
+    level: Literal["theme", "category"] = "theme",
+    coders: tuple[str, ...] | list[str] | None = None,
+) -> pd.DataFrame:
+    """List the units on which the coders disagree, to discuss and resolve.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table (``study.notes``, every coder) with a ``coder`` column.
+    level : {"theme", "category"}, default "theme"
+    coders : sequence of str, optional
+        Coders to compare; default all coders with notes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (group, session, theme) of a double-coded session that some of the
+        coders who coded the session noted and others did not, in group, session and
+        codebook order. Columns: ``group``, ``session``, ``theme`` (or ``category``), one
+        column per coder (1 noted, 0 did not, ``<NA>`` did not code the session),
+        ``noted_by`` and ``not_noted_by`` (coder names, comma-separated), ``notes`` (how
+        many notes the coders who noted it made of it there) and ``sources`` (the cells of
+        those notes, ``"; "``-separated, when the notes have a ``source`` column), ``unit``.
+    """
+    presence = presence_by_coder(notes, level=level, units="noted", coders=coders)
+    names = list(presence.columns)
+    values = presence.to_numpy(dtype=float, na_value=np.nan)
+    coded = ~np.isnan(values)
+    ones = np.nansum(values, axis=1)
+    differ = (ones > 0) & (ones < coded.sum(axis=1))
+    picked = presence[differ]
+    rows = picked.reset_index()
+    rows["session"] = rows["session"].astype("Int64")
+    noted_by, not_noted_by = [], []
+    for row in values[differ]:
+        noted_by.append(", ".join(n for n, v in zip(names, row, strict=True) if v == 1))
+        not_noted_by.append(", ".join(n for n, v in zip(names, row, strict=True) if v == 0))
+    rows["noted_by"] = noted_by
+    rows["not_noted_by"] = not_noted_by
+    used = notes.dropna(subset=["group", "session", "coder", level])
+    key = [used["group"].astype(str), used["session"].astype("Int64").astype(int),
+           used[level].astype(str), used["coder"].astype(str)]
+    counts = used.groupby(key, sort=False).size().to_dict()
+    sources = (used["source"].astype(str).groupby(key, sort=False).agg("; ".join).to_dict()
+               if "source" in used.columns else None)
+    n_notes, cells = [], []
+    for g, s, th, who in zip(rows["group"], rows["session"], rows[level], noted_by,
+                             strict=True):
+        keys = [(str(g), int(s), str(th), c) for c in who.split(", ")]
+        n_notes.append(int(sum(counts.get(k, 0) for k in keys)))
+        if sources is not None:
+            cells.append("; ".join(sources[k] for k in keys if k in sources))
+    rows["notes"] = np.asarray(n_notes, dtype=np.int64)
+    if sources is not None:
+        rows["sources"] = cells
+    rows["unit"] = f"{level} presence per double-coded group-session"
+    rows.columns.name = None
+    return rows

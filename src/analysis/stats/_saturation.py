@@ -8,7 +8,8 @@ import pandas as pd
 from .._checks import require_columns
 from .._codes import codes_of, first_at, presence, session_ids
 
-__all__ = ["saturation", "saturation_point"]
+__all__ = ["new_information", "saturation", "saturation_band", "saturation_orders",
+           "saturation_point", "saturation_reached"]
 
 
 _COLUMNS = ["scope", "order", "group", "session", "date", "themes", "new", "cumulative",
@@ -181,3 +182,281 @@ def saturation_point(curve: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
     for col in ("order", "group", "session", "date", "themes_at_saturation"):
         out.loc[mask, col] = None
     return out
+
+
+def _check_guest(base: int, run: int, threshold: float) -> None:
+    for name, value in (("base", base), ("run", run)):
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+                or value < 1):
+            raise ValueError(f"{name}={value!r}: give a number of sessions, 1 or more")
+    if not 0 <= threshold < 1:
+        raise ValueError(f"threshold={threshold!r}: give a share of new information from 0 "
+                         "(no new theme at all) to below 1, e.g. 0.05")
+
+
+def _guest(new: np.ndarray, base: int, run: int, threshold: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Apply Guest et al.'s rule to rows of new-theme counts per session (in order).
+
+    Returns, per row, the new-information ratio of every run (row x run start, NaN where the
+    run does not fit), and the 0-based start of the first run at or below the threshold
+    (-1 when none) and the number of themes in the base.
+    """
+    n = new.shape[1]
+    cum = np.cumsum(new, axis=1)
+    starts = np.arange(base, n - run + 1)
+    if n < base or not len(starts):
+        return (np.full((len(new), 0), np.nan), np.full(len(new), -1, dtype=np.int64),
+                cum[:, base - 1] if n >= base else np.zeros(len(new)))
+    base_themes = cum[:, base - 1].astype(float)
+    in_run = cum[:, starts + run - 1] - cum[:, starts - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = in_run / base_themes[:, None]
+    ok = ratio <= threshold + 1e-12
+    first = np.where(ok.any(axis=1), starts[ok.argmax(axis=1)], -1)
+    return ratio, first, base_themes
+
+
+def _scopes(notes: pd.DataFrame, by_group: bool) -> tuple[pd.DataFrame, np.ndarray,
+                                                           list[tuple[str, np.ndarray]]]:
+    require_columns(notes, ("group", "session", "date", "theme"))
+    sessions, matrix, _ = _sessions(notes)
+    scopes: list[tuple[str, np.ndarray]] = [("all groups", np.arange(len(sessions)))]
+    if by_group:
+        gcodes, groups = codes_of(sessions["group"])
+        for code, group in enumerate(groups):
+            rows = np.flatnonzero(gcodes == code)
+            if len(rows):
+                scopes.append((str(group), rows))
+    return sessions, matrix, scopes
+
+
+def new_information(curve: pd.DataFrame, *, base: int = 4, run: int = 2) -> pd.DataFrame:
+    """New-information ratio of every run of sessions, after Guest, Namey and Chen (2020).
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        The output of :func:`saturation` (sessions in date order, per scope).
+    base : int, default 4
+        Base size: the first ``base`` sessions of a scope, whose distinct themes are the
+        denominator of every ratio.
+    run : int, default 2
+        Run length: how many consecutive sessions are examined for new themes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scope and run; runs start after the base and move forward one session
+        at a time. Columns: ``scope``, ``run_start`` and ``run_end`` (``order`` of the
+        run's first and last session), ``base_themes`` (distinct themes in the base),
+        ``new_in_run`` (themes first noted in the run, i.e. never noted before in the
+        scope), ``ratio`` (``new_in_run / base_themes``), ``unit`` (``"sessions"``).
+    """
+    _check_guest(base, run, 0.0)
+    rows = []
+    for scope in dict.fromkeys(curve["scope"]):
+        part = curve[curve["scope"] == scope]
+        ratio, _, base_themes = _guest(part["new"].to_numpy()[None, :], base, run, 0.0)
+        new = part["new"].to_numpy()
+        for j, start in enumerate(range(base, len(part) - run + 1)):
+            rows.append({"scope": str(scope), "run_start": start + 1, "run_end": start + run,
+                         "base_themes": int(base_themes[0]),
+                         "new_in_run": int(new[start:start + run].sum()),
+                         "ratio": float(ratio[0, j]), "unit": "sessions"})
+    columns = ["scope", "run_start", "run_end", "base_themes", "new_in_run", "ratio", "unit"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def saturation_reached(curve: pd.DataFrame, *, base: int = 4, run: int = 2,
+                       threshold: float = 0.05) -> pd.DataFrame:
+    """Where saturation is reached, by the base/run/threshold rule of Guest et al. (2020).
+
+    Saturation is reached at the end of the first run of ``run`` sessions (after the first
+    ``base`` sessions) whose new themes number at most ``threshold`` times the distinct
+    themes of the base. It is never reached before ``base + run`` sessions.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        The output of :func:`saturation`.
+    base : int, default 4
+        Base size (sessions).
+    run : int, default 2
+        Run length (sessions).
+    threshold : float, default 0.05
+        New-information threshold: the largest ratio that counts as no new information.
+        ``threshold=0`` asks for runs without any new theme; with ``base=1`` and ``run=k``
+        it is the rule of :func:`saturation_point` (``before_run`` then equals its
+        ``order``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scope. Columns: ``scope``, ``reached`` (bool), ``sessions_needed``
+        (sessions up to the end of the first run meeting the threshold, i.e. the number
+        of sessions at which saturation can be claimed; ``<NA>`` when not reached),
+        ``before_run`` (sessions before that run), ``ratio`` (its new-information ratio),
+        ``base_themes``, ``themes_total``, ``sessions`` (in the scope), ``base``, ``run``,
+        ``threshold``, ``unit`` (``"sessions"``).
+
+    Notes
+    -----
+    The rule depends on the order of sessions (here: date order); see
+    :func:`saturation_orders` for its spread over random orders. A base of a handful of
+    sessions, runs of two or three and a 5% threshold are the values Guest et al. discuss;
+    state the ones used.
+
+    References
+    ----------
+    .. [1] Guest, G., Namey, E., and Chen, M. (2020). A simple method to assess and report
+       thematic saturation in qualitative research. *PLoS ONE*, 15(5), e0232076.
+    """
+    _check_guest(base, run, threshold)
+    rows = []
+    for scope in dict.fromkeys(curve["scope"]):
+        part = curve[curve["scope"] == scope]
+        ratio, first, base_themes = _guest(part["new"].to_numpy()[None, :], base, run,
+                                           threshold)
+        start = int(first[0])
+        reached = start >= 0
+        rows.append({
+            "scope": str(scope), "reached": reached,
+            "sessions_needed": start + run if reached else pd.NA,
+            "before_run": start if reached else pd.NA,
+            "ratio": float(ratio[0, start - base]) if reached else np.nan,
+            "base_themes": int(base_themes[0]) if len(part) >= base else pd.NA,
+            "themes_total": int(part["cumulative"].max()) if len(part) else 0,
+            "sessions": len(part), "base": base, "run": run, "threshold": float(threshold),
+            "unit": "sessions",
+        })
+    out = pd.DataFrame(rows, columns=["scope", "reached", "sessions_needed", "before_run",
+                                      "ratio", "base_themes", "themes_total", "sessions",
+                                      "base", "run", "threshold", "unit"])
+    for col in ("sessions_needed", "before_run", "base_themes"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def _random_new(matrix: np.ndarray, n_orders: int, rng: np.random.Generator) -> np.ndarray:
+    """Count new themes at each position of ``n_orders`` random orders of the sessions (rows)."""
+    n_s, n_t = matrix.shape
+    out = np.empty((n_orders, n_s), dtype=np.int64)
+    size = max(1, 4_000_000 // max(n_s * n_t, 1))
+    for start in range(0, n_orders, size):
+        b = min(size, n_orders - start)
+        pos = rng.permuted(np.broadcast_to(np.arange(n_s), (b, n_s)), axis=1)
+        first = np.where(matrix[None, :, :], pos[:, :, None], n_s).min(axis=1)  # b x themes
+        flat = (np.arange(b)[:, None] * (n_s + 1) + first).ravel()
+        out[start:start + b] = np.bincount(flat, minlength=b * (n_s + 1)).reshape(
+            b, n_s + 1)[:, :n_s]
+    return out
+
+
+def saturation_orders(notes: pd.DataFrame, *, base: int = 4, run: int = 2,
+                      threshold: float = 0.05, n_orders: int = 1_000, seed: int | None = 0,
+                      by_group: bool = True) -> pd.DataFrame:
+    """How much the saturation point depends on the order of sessions.
+
+    Applies :func:`saturation_reached` to ``n_orders`` random orders of each scope's
+    sessions (seeded) and summarizes where saturation is reached.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table, one coder per session.
+    base, run, threshold
+        As for :func:`saturation_reached`.
+    n_orders : int, default 1_000
+        Random orders of the sessions.
+    seed : int or None, default 0
+        Seed of the random generator (the same seed gives the same orders as
+        :func:`saturation_band`).
+    by_group : bool, default True
+        Also each group's sessions (as in :func:`saturation`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scope. Columns: ``scope``, ``sessions``, ``date_order`` (sessions
+        needed in date order; ``<NA>`` when not reached), ``share_reached`` (share of the
+        random orders that reach saturation), ``median``, ``min``, ``max`` (sessions
+        needed over the random orders that reach it), ``n_orders``, ``base``, ``run``,
+        ``threshold``, ``unit`` (``"sessions"``).
+    """
+    _check_guest(base, run, threshold)
+    if (isinstance(n_orders, (bool, np.bool_)) or not isinstance(n_orders, (int, np.integer))
+            or n_orders < 1):
+        raise ValueError(f"n_orders={n_orders!r}: give a whole number, 1 or more")
+    _, matrix, scopes = _scopes(notes, by_group)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    observed = saturation_reached(saturation(notes, by_group=by_group), base=base, run=run,
+                                  threshold=threshold).set_index("scope")
+    rows = []
+    for name, picked in scopes:
+        _, first, _ = _guest(_random_new(matrix[picked], n_orders, rng), base, run, threshold)
+        needed = first[first >= 0] + run
+        rows.append({
+            "scope": name, "sessions": len(picked),
+            "date_order": observed.loc[name, "sessions_needed"],
+            "share_reached": float((first >= 0).mean()),
+            "median": float(np.median(needed)) if len(needed) else np.nan,
+            "min": int(needed.min()) if len(needed) else pd.NA,
+            "max": int(needed.max()) if len(needed) else pd.NA,
+            "n_orders": int(n_orders), "base": base, "run": run,
+            "threshold": float(threshold), "unit": "sessions",
+        })
+    out = pd.DataFrame(rows)
+    for col in ("date_order", "min", "max"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def saturation_band(notes: pd.DataFrame, *, n_orders: int = 1_000, seed: int | None = 0,
+                    by_group: bool = True, confidence: float = 0.95) -> pd.DataFrame:
+    """Cumulative distinct themes over sessions: date order, and the band over random orders.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        The tidy notes table, one coder per session.
+    n_orders : int, default 1_000
+        Random orders of the sessions.
+    seed : int or None, default 0
+    by_group : bool, default True
+        Also each group's sessions.
+    confidence : float, default 0.95
+        Central share of the random orders between ``low`` and ``high``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scope and number of sessions (``order`` 1, 2, ...). Columns:
+        ``scope``, ``order``, ``cumulative`` (distinct themes after that many sessions in
+        date order), ``median``, ``low``, ``high`` (over the random orders), ``min``,
+        ``max``, ``unit`` (``"sessions"``). The data of
+        :func:`analysis.charts.saturation_band`.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence!r}: give a level between 0 and 1")
+    if (isinstance(n_orders, (bool, np.bool_)) or not isinstance(n_orders, (int, np.integer))
+            or n_orders < 1):
+        raise ValueError(f"n_orders={n_orders!r}: give a whole number, 1 or more")
+    _, matrix, scopes = _scopes(notes, by_group)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    a = (1 - confidence) / 2
+    parts = []
+    for name, picked in scopes:
+        sub = matrix[picked]
+        cum = np.cumsum(_random_new(sub, n_orders, rng), axis=1)
+        observed = np.cumsum(_curve(sub, np.asarray([""] * sub.shape[1], dtype=object))[1])
+        parts.append(pd.DataFrame({
+            "scope": name, "order": np.arange(1, len(picked) + 1, dtype=np.int64),
+            "cumulative": observed.astype(np.int64),
+            "median": np.median(cum, axis=0), "low": np.quantile(cum, a, axis=0),
+            "high": np.quantile(cum, 1 - a, axis=0), "min": cum.min(axis=0),
+            "max": cum.max(axis=0), "unit": "sessions"}))
+    columns = ["scope", "order", "cumulative", "median", "low", "high", "min", "max", "unit"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
