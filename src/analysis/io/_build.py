@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +25,73 @@ from ..codebook import (
     suggest_themes,
     validate_codebook,
 )
-from ..study import NOTE_COLUMNS, VALENCES, ImportLog, LabelMerge, Problem, Study
+from ..study import (
+    NOTE_COLUMNS,
+    VALENCES,
+    CategoryConflict,
+    ImportLog,
+    LabelMerge,
+    NoteMove,
+    Problem,
+    Study,
+)
 
-__all__ = ["build_study", "natural_key"]
+__all__ = ["ExternalCodebook", "build_study", "natural_key", "read_context"]
 
 _SESSION_COLUMNS = ["group", "session", "date", "attendance", "duration_min"]
 _PARTICIPANT_COLUMNS = ["pseudonym", "group", "age", "years_experience", "region"]
 _RATING_COLUMNS = ["pseudonym", "group", "session", "item", "score"]
 _DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class ExternalCodebook:
+    """A codebook read from elsewhere (``--codebook``), to be used instead of the input's own.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Columns ``theme, category, definition, aliases`` (category may be missing), plus
+        ``_row`` (the spreadsheet row or CSV line) when the source has rows.
+    label : str
+        Where it came from, for the import log, e.g. ``"sheet 'Codes' of codes.xlsx"``.
+    file, sheet : str
+        Where it came from, for messages about its entries.
+    log : ImportLog
+        Its records read, kept and rejected and the problems found reading it (added to the
+        study's log unless the reader already read the same sheet).
+    """
+
+    table: pd.DataFrame
+    label: str
+    file: str
+    sheet: str | None = None
+    log: ImportLog = field(default_factory=ImportLog)
+
+
+@dataclass(frozen=True)
+class _ReadContext:
+    codebook: ExternalCodebook | None = None
+    category_conflicts: str = "error"
+
+
+_CONTEXT: ContextVar[_ReadContext | None] = ContextVar("analysis_read_context",
+                                                       default=None)
+
+
+@contextmanager
+def read_context(codebook: ExternalCodebook | None = None,
+                 category_conflicts: str = "error") -> Iterator[None]:
+    """Make every :func:`build_study` call inside use this codebook and conflict policy.
+
+    :func:`analysis.io.read_study` sets it around the reader it picks, so each reader builds
+    its study with the options without passing them down itself.
+    """
+    token = _CONTEXT.set(_ReadContext(codebook, category_conflicts))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
 
 
 def natural_key(text: str) -> list[object]:
@@ -80,6 +143,8 @@ def build_study(
     group_order: list[str] | None = None,
     source: Path | None = None,
     history: pd.DataFrame | None = None,
+    external_codebook: ExternalCodebook | None = None,
+    category_conflicts: str | None = None,
 ) -> Study:
     """Turn raw tables into a :class:`~analysis.study.Study`.
 
@@ -102,6 +167,12 @@ def build_study(
     history : pandas.DataFrame, optional
         The ``codebook_history`` sheet: operations replayed on the raw theme labels (in step
         order) before they are matched to the codebook.
+    external_codebook : ExternalCodebook, optional
+        A codebook given with ``--codebook``; it replaces ``codebook`` (with a warning when
+        the input has one). Default: the one set by :func:`read_context`, if any.
+    category_conflicts : {"error", "majority", "split"}, optional
+        What to do when, without a codebook, the notes file one theme under several
+        categories (see :func:`_codebook_from_notes`). Default: :func:`read_context`'s.
     """
     notes = notes.reset_index(drop=True)
     codebook = _empty(list(CODEBOOK_COLUMNS)) if codebook is None else codebook.copy()
@@ -115,15 +186,31 @@ def build_study(
                 frame[c] = None
 
     # --- codebook: spellings, aliases, category of each theme -------------------------------
+    context = _CONTEXT.get() or _ReadContext()
+    external = external_codebook or context.codebook
+    policy = category_conflicts or context.category_conflicts
+    cb_file = file
+    if external is not None:
+        codebook, codebook_sheet, cb_file = _use_external(external, codebook, codebook_sheet,
+                                                          log, file)
+    elif len(codebook):
+        log.codebook = f"sheet '{codebook_sheet}'" if codebook_sheet else "the input's codes"
     codebook_given = len(codebook) > 0
     if codebook_given:
-        log.errors.extend(validate_codebook(codebook, file=file, sheet=codebook_sheet))
-        log.warnings.extend(residual_todo(codebook, file=file, sheet=codebook_sheet))
+        log.errors.extend(validate_codebook(codebook, file=cb_file, sheet=codebook_sheet))
+        log.warnings.extend(residual_todo(codebook, file=cb_file, sheet=codebook_sheet))
         # a theme listed twice: the first row wins (validate_codebook reported the rest)
         keys = codebook["theme"].map(label_key)
         codebook = codebook[~keys.duplicated()].reset_index(drop=True)
+        if "category" in notes and policy != "error":
+            log.warnings.append(Problem(
+                f"--category-conflicts {policy} is not used: the codebook "
+                f"({log.codebook}) gives each theme its one category", file=file,
+                severity="warning"))
     elif "category" in notes and notes["category"].notna().any():
-        codebook = _codebook_from_notes(notes, log, file)
+        notes, codebook = _codebook_from_notes(notes, log, file, policy)
+        if len(codebook):
+            log.codebook = "the categories named in the notes"
 
     spelling: dict[str, tuple[str, str]] = {}  # key -> (theme, reason)
     for theme in codebook["theme"]:
@@ -179,12 +266,14 @@ def build_study(
                 tip = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
                 log.errors.append(Problem(
                     f"theme '{theme}' ({n} note{'s' if n != 1 else ''}, first at {first}) is "
-                    f"not in the codebook{tip}", file=file, sheet=codebook_sheet))
+                    f"not in the codebook{tip}", file=cb_file, sheet=codebook_sheet))
         for theme in codebook_themes:
             if theme not in set(used):
                 log.warnings.append(Problem(
-                    f"codebook theme '{theme}' is never used in the notes", file=file,
+                    f"codebook theme '{theme}' is never used in the notes", file=cb_file,
                     sheet=codebook_sheet, severity="warning"))
+        if "category" in notes:
+            _warn_other_categories(notes, codebook, log, file)
 
     # --- sessions: dates, inferred session numbers --------------------------------------------
     sessions["group"] = sessions["group"].astype(object)
@@ -213,7 +302,8 @@ def build_study(
         "coder": _optional_labels(notes, "coder"),
         "source": notes["source"].astype(str),
     })
-    tidy = apply_codebook(tidy, codebook[["theme", "category"]])
+    filed = codebook["category"].notna() & (codebook["category"].astype(object) != "")
+    tidy = apply_codebook(tidy, codebook.loc[filed, ["theme", "category"]])
     tidy = tidy[list(NOTE_COLUMNS)]
 
     sessions = sessions[[c for c in sessions.columns if c != "source" and c != "_row"]]
@@ -282,23 +372,141 @@ def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:
     return values.where(~blank, None) if blank.any() else values
 
 
-def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
-    """Build a codebook from a ``category`` column of the notes (first pairing wins)."""
-    pairs = notes.loc[notes["category"].notna() & (notes["category"] != ""),
-                      ["theme", "category", "source"]]
-    pairs = pairs.assign(key=pairs["theme"].map(label_key))
-    first = pairs.drop_duplicates("key")
-    for _, grp in pairs.groupby("key", sort=False):
-        cats = list(dict.fromkeys(grp["category"]))
-        if len({label_key(c) for c in cats}) > 1:
-            srcs = grp.drop_duplicates("category")["source"].tolist()
+def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str,
+                         policy: str = "error") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build a codebook from a ``category`` column of the notes.
+
+    A theme whose notes name several categories (e.g. ``a->x`` and ``b->x`` in a wide
+    sheet) is a conflict, resolved by ``policy`` (``--category-conflicts``):
+
+    - ``"error"``: an error listing each category with its notes and first cell; the first
+      pairing is used for the codebook.
+    - ``"majority"``: every note of the theme is filed under its most frequent category; a
+      tie goes to the tied category named first in the file. Each note that moved is listed
+      in ``log.moves`` with its cell.
+    - ``"split"``: one theme per (theme, category), named ``"theme (category)"``.
+
+    Every conflict is listed in ``log.conflicts``. Returns the notes (themes and categories
+    changed as the policy says) and the codebook (theme, category, definition, aliases).
+    """
+    has = notes["category"].notna().to_numpy() & (notes["category"].astype(object).to_numpy()
+                                                  != "")
+    pairs = notes.loc[has, ["theme", "category", "source"]].astype(object)
+    pairs = pairs.assign(tkey=pairs["theme"].map(label_key),
+                         ckey=pairs["category"].map(label_key))
+    per = pairs.groupby(["tkey", "ckey"], sort=False).agg(
+        theme=("theme", "first"), category=("category", "first"),
+        notes=("source", "size"), source=("source", "first"))
+    n_categories = per.groupby(level="tkey", sort=False).size()
+    conflicted = list(n_categories.index[n_categories > 1])
+    if conflicted:
+        notes = notes.assign(theme=notes["theme"].astype(object),
+                             category=notes["category"].astype(object))
+        tkeys = notes["theme"].map(label_key).to_numpy()
+        ckeys = notes["category"].map(label_key).to_numpy()
+        all_keys = set(tkeys.tolist())
+    for tkey in conflicted:
+        rows = per.loc[tkey]
+        theme = normalize_label(rows["theme"].iat[0])
+        counts = tuple((normalize_label(c), int(n), str(src)) for c, n, src in
+                       zip(rows["category"], rows["notes"], rows["source"], strict=True))
+        listing = ", ".join(f"'{c}' ({n} note{'s' if n != 1 else ''}, first at {src})"
+                            for c, n, src in counts)
+        mine = has & (tkeys == tkey)
+        if policy == "majority":
+            best = int(np.argmax([n for _, n, _ in counts]))  # first of the tied: file order
+            keep_key, keep = rows.index[best], counts[best][0]
+            moved = mine & (ckeys != keep_key)
+            for src, cat in zip(notes.loc[moved, "source"], notes.loc[moved, "category"],
+                                strict=True):
+                log.moves.append(NoteMove(str(src), theme, normalize_label(cat), keep))
+            notes.loc[mine, "category"] = keep
+            log.conflicts.append(CategoryConflict(theme, counts, policy, (keep,)))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(counts)} categories: {listing}; "
+                f"--category-conflicts majority files it under '{keep}': {int(moved.sum())} "
+                f"note{'s' if int(moved.sum()) != 1 else ''} moved (listed under 'Notes moved')",
+                file=file, severity="warning"))
+        elif policy == "split":
+            names = {ck: f"{theme} ({c})" for ck, (c, _, _) in zip(rows.index, counts,
+                                                                 strict=True)}
+            notes.loc[mine, "theme"] = [names[k] for k in ckeys[mine].tolist()]
+            result = tuple(names.values())
+            log.conflicts.append(CategoryConflict(theme, counts, policy, result))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(counts)} categories: {listing}; "
+                "--category-conflicts split makes one theme per category: "
+                + ", ".join(f"'{t}' ({n} note{'s' if n != 1 else ''})"
+                            for t, (_, n, _) in zip(result, counts, strict=True)),
+                file=file, severity="warning"))
+            for name in result:
+                if label_key(name) in all_keys:
+                    log.errors.append(Problem(
+                        f"splitting theme '{theme}' makes a theme '{name}', which is already "
+                        "a theme of the notes; rename one of them", file=file))
+        else:
+            log.conflicts.append(CategoryConflict(theme, counts, "error"))
             log.errors.append(Problem(
-                f"theme '{grp['theme'].iat[0]}' has {len(cats)} categories in the notes: "
-                + ", ".join(f"'{c}' ({s})" for c, s in zip(cats, srcs, strict=True))
-                + "; categories must be mutually exclusive", file=file))
-    return pd.DataFrame({"theme": first["theme"].to_numpy(),
-                         "category": first["category"].to_numpy(),
-                         "definition": None, "aliases": None})
+                f"theme '{theme}' is filed under {len(counts)} categories in the notes: "
+                f"{listing}; categories must be mutually exclusive: fix the codes, or read "
+                "with --category-conflicts majority (file it under its most frequent "
+                "category) or --category-conflicts split (one theme per category)",
+                file=file))
+    if conflicted and policy != "error":
+        has = notes["category"].notna().to_numpy() & (notes["category"].to_numpy() != "")
+        pairs = notes.loc[has, ["theme", "category"]].assign(
+            tkey=lambda f: f["theme"].map(label_key))
+    first = pairs.drop_duplicates("tkey")
+    codebook = pd.DataFrame({"theme": first["theme"].map(normalize_label).to_numpy(),
+                             "category": first["category"].map(normalize_label).to_numpy(),
+                             "definition": None, "aliases": None})
+    return notes, codebook
+
+
+def _use_external(external: ExternalCodebook, codebook: pd.DataFrame,
+                  codebook_sheet: str | None, log: ImportLog, file: str
+                  ) -> tuple[pd.DataFrame, str | None, str]:
+    """Put a ``--codebook`` in place of the input's own codebook; return it, its sheet, file."""
+    if len(codebook):
+        own = f"sheet '{codebook_sheet}'" if codebook_sheet else "its own codes"
+        log.warnings.append(Problem(
+            f"the input's codebook ({own}) is not used: the codebook given with --codebook "
+            f"({external.label}) wins", file=file, severity="warning"))
+    counted = next(iter(external.log.sheets), None)
+    if counted is None or counted not in log.sheets or external.file != file:
+        log.extend(external.log)  # the reader did not read this sheet already
+    log.codebook = f"{external.label} (--codebook)"
+    table = external.table.copy()
+    for c in CODEBOOK_COLUMNS:
+        if c not in table:
+            table[c] = None
+    return table, external.sheet, external.file
+
+
+def _warn_other_categories(notes: pd.DataFrame, codebook: pd.DataFrame, log: ImportLog,
+                           file: str) -> None:
+    """Warn when notes name another category than the codebook gives their theme."""
+    named = notes["category"].astype(object)
+    has = named.notna().to_numpy() & (named.to_numpy() != "")
+    if not has.any():
+        return
+    filed = {label_key(t): c for t, c in zip(codebook["theme"], codebook["category"],
+                                             strict=True)
+             if c is not None and c == c and c != ""}
+    sub = notes.loc[has]
+    expected = sub["theme"].astype(object).map(lambda t: filed.get(label_key(t)))
+    differs = expected.notna() & (sub["category"].astype(object).map(label_key)
+                                  != expected.map(label_key))
+    if not differs.any():
+        return
+    n = int(differs.sum())
+    first = sub.loc[differs].iloc[0]
+    log.warnings.append(Problem(
+        f"{n} note{'s name' if n != 1 else ' names'} another category than the codebook "
+        f"gives {'their' if n != 1 else 'its'} theme (first at {first['source']}: "
+        f"'{normalize_label(first['category'])}' for '{first['theme']}', codebook "
+        f"'{expected[differs].iloc[0]}'); the codebook's category is used", file=file,
+        severity="warning"))
 
 
 def _sessions_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
