@@ -425,7 +425,8 @@ def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str,
             log.warnings.append(Problem(
                 f"theme '{theme}' is filed under {len(counts)} categories: {listing}; "
                 f"--category-conflicts majority files it under '{keep}': {int(moved.sum())} "
-                f"note{'s' if int(moved.sum()) != 1 else ''} moved (listed under 'Notes moved')",
+                f"note{'s' if int(moved.sum()) != 1 else ''} moved (each listed by `check` "
+                "and in log.moves)",
                 file=file, severity="warning"))
         elif policy == "split":
             names = {ck: f"{theme} ({c})" for ck, (c, _, _) in zip(rows.index, counts,

@@ -272,6 +272,9 @@ def _from_rows(rows: list[list[Any]], columns: dict[str, str], *, file: str,
     parsed = parse_table(table_rows, spec, file=file, sheet=sheet)
     log.extend(parsed.log)
     frame = parsed.frame
+    def text_or_none(values: pd.Series) -> list[str | None]:
+        return [v if isinstance(v, str) and v else None for v in values.tolist()]
+
     if "category" not in found:
         frame = frame.assign(category=None)
         log.warnings.append(Problem(
@@ -279,9 +282,9 @@ def _from_rows(rows: list[list[Any]], columns: dict[str, str], *, file: str,
             f"{'s have' if len(frame) != 1 else ' has'} no category; name the column with "
             "--codebook-column category=HEADER", file=file, sheet=sheet, severity="warning"))
     else:
-        frame = frame.assign(category=frame["category"].where(frame["category"] != "", None))
+        frame = frame.assign(category=text_or_none(frame["category"]))
     for c in ("definition", "aliases"):
-        frame[c] = frame[c].where(frame[c].astype(object) != "", None)
+        frame[c] = text_or_none(frame[c])
     if frame.empty:
         raise InputError(f"{where} holds no codebook entry: {log.read} row"
                          f"{'s' if log.read != 1 else ''} below the header row {h + 1}, "
