@@ -35,6 +35,8 @@ from ..study import (
     Problem,
     Study,
 )
+from ._options import OptionsError
+from ._schema import CODEBOOK, sheet_for
 
 __all__ = ["ExternalCodebook", "build_study", "natural_key", "read_context"]
 
@@ -468,7 +470,12 @@ def _use_external(external: ExternalCodebook, codebook: pd.DataFrame,
                   codebook_sheet: str | None, log: ImportLog, file: str
                   ) -> tuple[pd.DataFrame, str | None, str]:
     """Put a ``--codebook`` in place of the input's own codebook; return it, its sheet, file."""
-    if len(codebook):
+    same_file = external.file == file
+    if same_file and external.sheet in log.sheets and sheet_for(external.sheet) is not CODEBOOK:
+        raise OptionsError(f"--codebook {external.sheet!r} is a sheet read as part of the "
+                           "study (notes or another table); name the codebook's own sheet",
+                           file=file)
+    if len(codebook) and not (same_file and external.sheet == codebook_sheet):
         own = f"sheet '{codebook_sheet}'" if codebook_sheet else "its own codes"
         log.warnings.append(Problem(
             f"the input's codebook ({own}) is not used: the codebook given with --codebook "

@@ -41,7 +41,7 @@ from ._readers import Limits, Workbook, decode_text, detect_format, sniff_delimi
 from ._schema import CODEBOOK, header_key, match_headers
 from ._tables import HEADER_SEARCH_ROWS, cell_text, parse_table
 
-__all__ = ["read_codebook_source", "with_read_context"]
+__all__ = ["is_template_workbook", "read_codebook_source", "with_read_context"]
 
 _WORKBOOKS = (".xlsx", ".xlsm", ".ods")
 _TABLES = (".csv", ".tsv", ".txt")
@@ -120,6 +120,21 @@ def read_codebook_source(
                                f"(its sheets: {_names(wb.sheet_names)})")
         return _from_rows(wb.peek(sheet), columns, file=path.name, sheet=sheet,
                           label=f"sheet '{sheet}' of {path.name}")
+
+
+def is_template_workbook(path: Path) -> bool:
+    """Return True for a workbook file with a template ``notes`` and ``codebook`` sheet."""
+    from ._schema import NOTES, sheet_for
+
+    if path.suffix.lower() not in _WORKBOOKS or not path.is_file():
+        return False
+    try:
+        detect_format(path)
+        with Workbook(path) as wb:
+            specs = {sheet_for(n) for n in wb.sheet_names}
+    except InputError:
+        return False  # read_codebook_source says what is wrong
+    return NOTES in specs and CODEBOOK in specs
 
 
 def _locate(text: str, study: Path | None) -> tuple[Path | None, str | None]:
