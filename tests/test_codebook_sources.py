@@ -100,6 +100,11 @@ def test_majority_files_each_theme_under_its_most_frequent_category(wide):
     # per category: a = x 4 + z 1 = 5; b = y 3 + w 3 = 6
     assert study.notes["category"].value_counts().to_dict() == {"b": 6, "a": 5}
     assert [c.result for c in study.log.conflicts] == [("a",), ("b",), ("b",)]
+    assert study.log.moves_frame().values.tolist() == [list(m) for m in moves]
+    assert study.log.conflicts_frame().values.tolist() == [
+        ["x", "a", 2, "Data!C2", "majority", "a"], ["x", "b", 2, "Data!C3", "majority", "a"],
+        ["y", "b", 2, "Data!D2", "majority", "b"], ["y", "a", 1, "Data!D4", "majority", "b"],
+        ["w", "a", 1, "Data!C7", "majority", "b"], ["w", "b", 2, "Data!C8", "majority", "b"]]
     assert sum("--category-conflicts majority files it under" in p.message
                for p in study.log.warnings) == 3
 
@@ -111,6 +116,8 @@ def test_split_makes_one_theme_per_theme_and_category(wide):
     assert counts == {("x (a)", "a"): 2, ("x (b)", "b"): 2, ("y (b)", "b"): 2,
                       ("y (a)", "a"): 1, ("z", "a"): 1, ("w (a)", "a"): 1, ("w (b)", "b"): 2}
     assert study.summary()["themes"] == 7 and study.summary()["categories"] == 2
+    assert study.log.conflicts_frame()["result"].tolist() == [
+        "x (a)", "x (b)", "y (b)", "y (a)", "w (a)", "w (b)"]
     assert [c.result for c in study.log.conflicts] == [
         ("x (a)", "x (b)"), ("y (b)", "y (a)"), ("w (a)", "w (b)")]
     assert balanced(study)

@@ -308,6 +308,26 @@ class ImportLog:
         cols = ["raw", "theme", "reason", "count", "first_source"]
         return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.merges], columns=cols)
 
+    def conflicts_frame(self) -> pd.DataFrame:
+        """Return the category conflicts, one row per theme and category it was filed under.
+
+        Columns ``theme, category, notes, first_source, resolution, result`` (``result``:
+        the category kept by ``majority``, or the theme a ``split`` gave these notes).
+        """
+        cols = ["theme", "category", "notes", "first_source", "resolution", "result"]
+        rows = []
+        for c in self.conflicts:
+            for i, (category, n, first) in enumerate(c.categories):
+                result = (c.result[0] if c.resolution == "majority"
+                          else c.result[i] if c.resolution == "split" else None)
+                rows.append([c.theme, category, n, first, c.resolution, result])
+        return pd.DataFrame(rows, columns=cols)
+
+    def moves_frame(self) -> pd.DataFrame:
+        """Return the notes moved by ``majority`` (source, theme, category, to_category)."""
+        cols = ["source", "theme", "category", "to_category"]
+        return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.moves], columns=cols)
+
 
 def _problems_frame(problems: list[Problem]) -> pd.DataFrame:
     cols = ["severity", "file", "sheet", "row", "column", "message"]
