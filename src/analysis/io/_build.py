@@ -37,6 +37,7 @@ from ..study import (
 )
 from ._options import OptionsError
 from ._schema import CODEBOOK, sheet_for
+from ._tables import cell_text
 
 __all__ = ["ExternalCodebook", "build_study", "natural_key", "read_context"]
 
@@ -374,6 +375,20 @@ def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:
     return values.where(~blank, None) if blank.any() else values
 
 
+def _label_ids(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return label-key ids, codes into the distinct values, and the distinct values.
+
+    A row's id is that of its label's key (-1: missing or blank); keys are computed once per
+    distinct value.
+    """
+    codes, uniques = _factorize(values)
+    keys = [label_key(cell_text(u)) for u in uniques]
+    key_ids, _ = pd.factorize(np.array(keys, dtype=object))
+    key_ids = np.where(np.array(keys, dtype=object) == "", -1, key_ids)
+    lookup = np.append(key_ids, -1)  # code -1 (missing) -> -1
+    return lookup[codes], codes, list(uniques)
+
+
 def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str,
                          policy: str = "error") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build a codebook from a ``category`` column of the notes.
@@ -390,78 +405,94 @@ def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str,
 
     Every conflict is listed in ``log.conflicts``. Returns the notes (themes and categories
     changed as the policy says) and the codebook (theme, category, definition, aliases).
+    Labels are compared by :func:`~analysis.codebook.label_key`, once per distinct label.
     """
-    has = notes["category"].notna().to_numpy() & (notes["category"].astype(object).to_numpy()
-                                                  != "")
-    pairs = notes.loc[has, ["theme", "category", "source"]].astype(object)
-    pairs = pairs.assign(tkey=pairs["theme"].map(label_key),
-                         ckey=pairs["category"].map(label_key))
-    per = pairs.groupby(["tkey", "ckey"], sort=False).agg(
-        theme=("theme", "first"), category=("category", "first"),
-        notes=("source", "size"), source=("source", "first"))
-    n_categories = per.groupby(level="tkey", sort=False).size()
-    conflicted = list(n_categories.index[n_categories > 1])
-    if conflicted:
-        notes = notes.assign(theme=notes["theme"].astype(object),
-                             category=notes["category"].astype(object))
-        tkeys = notes["theme"].map(label_key).to_numpy()
-        ckeys = notes["category"].map(label_key).to_numpy()
-        all_keys = set(tkeys.tolist())
-    for tkey in conflicted:
-        rows = per.loc[tkey]
-        theme = normalize_label(rows["theme"].iat[0])
-        counts = tuple((normalize_label(c), int(n), str(src)) for c, n, src in
-                       zip(rows["category"], rows["notes"], rows["source"], strict=True))
+    row_t, t_codes, t_values = _label_ids(notes["theme"])
+    row_c, c_codes, c_values = _label_ids(notes["category"])
+    has = np.flatnonzero((row_t >= 0) & (row_c >= 0))
+    n_c = int(row_c.max()) + 1 if len(has) else 1
+    pair_codes, pairs = pd.factorize(row_t[has].astype(np.int64) * n_c + row_c[has])
+    counts = np.bincount(pair_codes, minlength=len(pairs))
+    first_rows = has[np.unique(pair_codes, return_index=True)[1]] if len(has) else has
+    pair_t, pair_c = pairs // n_c, pairs % n_c
+    source = notes["source"]
+
+    def theme_at(row: int) -> str:
+        return cell_text(t_values[t_codes[row]])
+
+    def category_at(row: int) -> str:
+        return cell_text(c_values[c_codes[row]])
+
+    per_theme: dict[int, list[int]] = {}  # theme id -> its pairs, in order of appearance
+    for j, t in enumerate(pair_t.tolist()):
+        per_theme.setdefault(t, []).append(j)
+    entries: list[tuple[str, str]] = []
+    changed = False
+    theme_col = category_col = None
+    for t, js in per_theme.items():
+        theme = theme_at(int(first_rows[js[0]]))
+        if len(js) == 1:
+            entries.append((theme, category_at(int(first_rows[js[0]]))))
+            continue
+        conflict = tuple((category_at(int(first_rows[j])), int(counts[j]),
+                          str(source.iat[int(first_rows[j])])) for j in js)
         listing = ", ".join(f"'{c}' ({n} note{'s' if n != 1 else ''}, first at {src})"
-                            for c, n, src in counts)
-        mine = has & (tkeys == tkey)
-        if policy == "majority":
-            best = int(np.argmax([n for _, n, _ in counts]))  # first of the tied: file order
-            keep_key, keep = rows.index[best], counts[best][0]
-            moved = mine & (ckeys != keep_key)
-            for src, cat in zip(notes.loc[moved, "source"], notes.loc[moved, "category"],
-                                strict=True):
-                log.moves.append(NoteMove(str(src), theme, normalize_label(cat), keep))
-            notes.loc[mine, "category"] = keep
-            log.conflicts.append(CategoryConflict(theme, counts, policy, (keep,)))
-            log.warnings.append(Problem(
-                f"theme '{theme}' is filed under {len(counts)} categories: {listing}; "
-                f"--category-conflicts majority files it under '{keep}': {int(moved.sum())} "
-                f"note{'s' if int(moved.sum()) != 1 else ''} moved (each listed by `check` "
-                "and in log.moves)",
-                file=file, severity="warning"))
-        elif policy == "split":
-            names = {ck: f"{theme} ({c})" for ck, (c, _, _) in zip(rows.index, counts,
-                                                                 strict=True)}
-            notes.loc[mine, "theme"] = [names[k] for k in ckeys[mine].tolist()]
-            result = tuple(names.values())
-            log.conflicts.append(CategoryConflict(theme, counts, policy, result))
-            log.warnings.append(Problem(
-                f"theme '{theme}' is filed under {len(counts)} categories: {listing}; "
-                "--category-conflicts split makes one theme per category: "
-                + ", ".join(f"'{t}' ({n} note{'s' if n != 1 else ''})"
-                            for t, (_, n, _) in zip(result, counts, strict=True)),
-                file=file, severity="warning"))
-            for name in result:
-                if label_key(name) in all_keys:
-                    log.errors.append(Problem(
-                        f"splitting theme '{theme}' makes a theme '{name}', which is already "
-                        "a theme of the notes; rename one of them", file=file))
-        else:
-            log.conflicts.append(CategoryConflict(theme, counts, "error"))
+                            for c, n, src in conflict)
+        if policy == "error":
+            log.conflicts.append(CategoryConflict(theme, conflict, "error"))
             log.errors.append(Problem(
-                f"theme '{theme}' is filed under {len(counts)} categories in the notes: "
+                f"theme '{theme}' is filed under {len(js)} categories in the notes: "
                 f"{listing}; categories must be mutually exclusive: fix the codes, or read "
                 "with --category-conflicts majority (file it under its most frequent "
                 "category) or --category-conflicts split (one theme per category)",
                 file=file))
-    if conflicted and policy != "error":
-        has = notes["category"].notna().to_numpy() & (notes["category"].to_numpy() != "")
-        pairs = notes.loc[has, ["theme", "category"]].assign(
-            tkey=lambda f: f["theme"].map(label_key))
-    first = pairs.drop_duplicates("tkey")
-    codebook = pd.DataFrame({"theme": first["theme"].map(normalize_label).to_numpy(),
-                             "category": first["category"].map(normalize_label).to_numpy(),
+            entries.append((theme, conflict[0][0]))
+            continue
+        if not changed:
+            theme_col = notes["theme"].astype(object).to_numpy(copy=True)
+            category_col = notes["category"].astype(object).to_numpy(copy=True)
+            changed = True
+        assert theme_col is not None and category_col is not None
+        mine = (row_t == t) & (row_c >= 0)
+        if policy == "majority":
+            best = int(np.argmax([n for _, n, _ in conflict]))  # first of the tied: file order
+            keep = conflict[best][0]
+            moved = np.flatnonzero(mine & (row_c != pair_c[js[best]]))
+            named = np.array([cell_text(v) for v in c_values], dtype=object)[c_codes[moved]]
+            log.moves += [NoteMove(str(src), theme, cat, keep) for src, cat in
+                          zip(source.to_numpy()[moved].tolist(), named.tolist(), strict=True)]
+            category_col[mine] = keep
+            log.conflicts.append(CategoryConflict(theme, conflict, policy, (keep,)))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(js)} categories: {listing}; "
+                f"--category-conflicts majority files it under '{keep}': {len(moved)} "
+                f"note{'s' if len(moved) != 1 else ''} moved (each listed by `check` "
+                "and in log.moves)", file=file, severity="warning"))
+            entries.append((theme, keep))
+        else:
+            names = [f"{theme} ({c})" for c, _, _ in conflict]
+            for j, name in zip(js, names, strict=True):
+                theme_col[mine & (row_c == pair_c[j])] = name
+            log.conflicts.append(CategoryConflict(theme, conflict, policy, tuple(names)))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(js)} categories: {listing}; "
+                "--category-conflicts split makes one theme per category: "
+                + ", ".join(f"'{name}' ({n} note{'s' if n != 1 else ''})"
+                            for name, (_, n, _) in zip(names, conflict, strict=True)),
+                file=file, severity="warning"))
+            entries += [(name, c) for name, (c, _, _) in zip(names, conflict, strict=True)]
+    if policy == "split" and changed:
+        taken = {label_key(v) for v in t_values}
+        for conflict in log.conflicts:
+            for name in conflict.result if conflict.resolution == "split" else ():
+                if label_key(name) in taken:
+                    log.errors.append(Problem(
+                        f"splitting theme '{conflict.theme}' makes a theme '{name}', which is "
+                        "already a theme of the notes; rename one of them", file=file))
+    if changed:
+        notes = notes.assign(theme=theme_col, category=category_col)
+    codebook = pd.DataFrame({"theme": [t for t, _ in entries],
+                             "category": [c for _, c in entries],
                              "definition": None, "aliases": None})
     return notes, codebook
 
@@ -494,26 +525,27 @@ def _use_external(external: ExternalCodebook, codebook: pd.DataFrame,
 def _warn_other_categories(notes: pd.DataFrame, codebook: pd.DataFrame, log: ImportLog,
                            file: str) -> None:
     """Warn when notes name another category than the codebook gives their theme."""
-    named = notes["category"].astype(object)
-    has = named.notna().to_numpy() & (named.to_numpy() != "")
-    if not has.any():
+    row_c, c_codes, c_values = _label_ids(notes["category"])
+    if not (row_c >= 0).any():
         return
-    filed = {label_key(t): c for t, c in zip(codebook["theme"], codebook["category"],
-                                             strict=True)
-             if c is not None and c == c and c != ""}
-    sub = notes.loc[has]
-    expected = sub["theme"].astype(object).map(lambda t: filed.get(label_key(t)))
-    differs = expected.notna() & (sub["category"].astype(object).map(label_key)
-                                  != expected.map(label_key))
+    filed = {label_key(t): label_key(c) for t, c in zip(codebook["theme"], codebook["category"],
+                                                       strict=True)
+             if isinstance(c, str) and c}
+    t_codes, t_values = _factorize(notes["theme"])
+    c_keys = np.array([label_key(cell_text(v)) for v in c_values] + [""], dtype=object)
+    expected = np.array([filed.get(label_key(t), "") for t in t_values] + [""], dtype=object)
+    differs = (row_c >= 0) & (expected[t_codes] != "") & (expected[t_codes] != c_keys[c_codes])
     if not differs.any():
         return
     n = int(differs.sum())
-    first = sub.loc[differs].iloc[0]
+    i = int(np.flatnonzero(differs)[0])
+    filed_as = dict(zip(codebook["theme"].map(label_key), codebook["category"], strict=True))
+    theme = t_values[t_codes[i]]
     log.warnings.append(Problem(
         f"{n} note{'s name' if n != 1 else ' names'} another category than the codebook "
-        f"gives {'their' if n != 1 else 'its'} theme (first at {first['source']}: "
-        f"'{normalize_label(first['category'])}' for '{first['theme']}', codebook "
-        f"'{expected[differs].iloc[0]}'); the codebook's category is used", file=file,
+        f"gives {'their' if n != 1 else 'its'} theme (first at {notes['source'].iat[i]}: "
+        f"'{cell_text(c_values[c_codes[i]])}' for '{theme}', codebook "
+        f"'{filed_as[label_key(theme)]}'); the codebook's category is used", file=file,
         severity="warning"))
 
 
