@@ -417,3 +417,39 @@ def test_rqi_relf_codes_with_a_typed_codebook_sheet(tmp_path):
     assert study.notes["category"].value_counts().to_dict() == {
         "defect": sum(codes.values()) - codes["(not a req problem)"],
         "no defect": codes["(not a req problem)"]}
+
+
+def test_codebook_file_next_to_the_study(tmp_path, monkeypatch):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    study_path = write_xlsx(folder / "s.xlsx", {"notes": NOTES[:3]})
+    _write_csv(folder / "codes.csv", TABLE)
+    monkeypatch.chdir(tmp_path)  # codes.csv is not in the working folder
+    study = read_study(study_path, codebook="codes.csv")
+    assert study.log.codebook == "codes.csv (--codebook)"
+    assert study.notes["category"].astype(str).tolist() == ["Personal", "Personal"]
+
+
+def test_codebook_read_takes_the_same_sources(tmp_path):
+    table = Codebook.read(_write_csv(tmp_path / "codes.csv", TABLE))
+    assert table.themes == ["Fear", "Worry", "Lack of PPE", "Burnout"]
+    assert table.categories == ["Personal", "Practical"]
+    assert table.table["aliases"].tolist()[0] == "Dread"
+    renamed = _write_csv(tmp_path / "renamed.csv", [("Label", "Group"), ("Fear", "P")])
+    assert Codebook.read(renamed, columns={"theme": "Label", "category": "Group"}).categories == [
+        "P"]
+    with pytest.raises(InputError, match=r"renamed.csv: the file is not a codebook: no header "
+                                         r"row names a theme column .*; its first row reads: "
+                                         r"Label, Group"):
+        Codebook.read(renamed)
+    clash = _write_csv(tmp_path / "clash.csv", [("theme", "category"), ("Fear", "P"),
+                                                ("Fear", "Q")])
+    with pytest.raises(InputError, match=r"clash.csv, row 3, column A \(theme\): the codebook "
+                                         r"cannot be used: theme 'Fear' is listed under 2 "
+                                         r"categories"):
+        Codebook.read(clash)
+    blank = _write_csv(tmp_path / "blank.csv", [("theme", "category"), ("Fear", "P"),
+                                                ("Worry", "")])
+    with pytest.raises(InputError, match=r"blank.csv, row 3, column B \(category\): the "
+                                         r"codebook cannot be used: category is blank"):
+        Codebook.read(blank)
