@@ -372,6 +372,8 @@ class Codebook:
         p = Path(path)
         if not columns and is_template_workbook(p):
             return cls.from_study(io.read_study(p))
+        if not p.exists() and not Path(str(path).rpartition("#")[0]).is_file():
+            raise io.UnreadableFileError("file not found", file=p.name)
         found = read_codebook_source(path, columns=columns)
         log = found.log
         problems = [*log.errors, *log.rejected, *validate_codebook(
