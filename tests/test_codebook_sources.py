@@ -453,3 +453,22 @@ def test_codebook_read_takes_the_same_sources(tmp_path):
     with pytest.raises(InputError, match=r"blank.csv, row 3, column B \(category\): the "
                                          r"codebook cannot be used: category is blank"):
         Codebook.read(blank)
+
+
+def test_grid_workbook_with_its_codebook_on_a_sheet(tmp_path):
+    grid = [("Theme", 1, 2, 3), ("Fear", "x", None, 2), ("Worry", None, "x", None),
+            ("Lack of PPE", "x", "x", None)]
+    path = write_xlsx(tmp_path / "g.xlsx", {
+        "Group 1": grid, "Group 2": grid[:2],
+        "Category list": [("theme", "category"), ("Fear", "Personal"), ("Worry", "Personal"),
+                   ("Lack of PPE", "Practical")]})
+    plain = read_study(path)
+    assert any(p.sheet == "Category list" and p.message.startswith("sheet not read")
+               for p in plain.log.warnings)
+    study = read_study(path, codebook="Category list")
+    assert study.log.errors == [] and balanced(study)
+    assert not any(p.sheet == "Category list" for p in study.log.warnings)
+    # Group 1: Fear 1 + 2, Worry 1, PPE 2; Group 2: Fear 1 + 2
+    assert study.notes.groupby("category", observed=True).size().to_dict() == {
+        "Personal": 7, "Practical": 2}
+    assert study.log.sheets["Category list"] == 3

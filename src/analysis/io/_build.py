@@ -506,6 +506,9 @@ def _use_external(external: ExternalCodebook, codebook: pd.DataFrame,
         raise OptionsError(f"--codebook {external.sheet!r} is a sheet read as part of the "
                            "study (notes or another table); name the codebook's own sheet",
                            file=file)
+    if same_file:  # a sheet the reader passed over is read after all, as the codebook
+        log.warnings[:] = [w for w in log.warnings if not (
+            w.sheet == external.sheet and w.message.startswith("sheet not read"))]
     if len(codebook) and not (same_file and external.sheet == codebook_sheet):
         own = f"sheet '{codebook_sheet}'" if codebook_sheet else "its own codes"
         log.warnings.append(Problem(
