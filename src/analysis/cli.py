@@ -38,6 +38,10 @@ def _read_options(args: argparse.Namespace) -> ReadOptions:
     codebook = getattr(args, "codebook", None)
     if codebook is not None and Path(codebook).is_file():
         codebook = str(Path(codebook).resolve())  # the report runs in another folder
+    elif codebook is not None and "#" in codebook:  # FILE.xlsx#Sheet
+        head, _, sheet = codebook.rpartition("#")
+        if Path(head).is_file():
+            codebook = f"{Path(head).resolve()}#{sheet}"
     return ReadOptions(
         columns=parse_mapping(getattr(args, "column", None) or [], ROLES, "--column"),
         sheet=getattr(args, "sheet", None),
@@ -109,7 +113,11 @@ def check_payload(study: Study) -> dict[str, object]:
     with ``message`` and ``source``), ``privacy`` (what may be identifying data, found by
     :func:`~analysis.privacy.find_identifying`: problem dicts of severity ``warning``, kept
     apart from ``warnings``; they do not change ``ok`` or the exit status, but ``report``
-    refuses the study until they are gone), ``merges`` (label merges), ``ok``.
+    refuses the study until they are gone), ``merges`` (label merges), ``ok``; ``codebook``
+    (where the codebook came from, or null), ``category_conflicts`` (each theme filed under
+    several categories: ``theme``, ``resolution``, ``categories`` with ``category, notes,
+    first_source``, ``result``) and ``moves`` (notes filed under their theme's majority
+    category: ``source, theme, category, to_category``).
     """
     log = study.log
     payload: dict[str, object] = {"file": study.source.name if study.source else None}
@@ -126,7 +134,27 @@ def check_payload(study: Study) -> dict[str, object]:
         "merges": [m.__dict__ for m in log.merges],
         "ok": not log.all_errors,
     })
+    payload.update(_codebook_payload(study))
     return payload
+
+
+def _codebook_payload(study: Study) -> dict[str, object]:
+    """Keys ``codebook`` (where it came from), ``category_conflicts``, ``moves``."""
+    log = study.log
+    return {"codebook": log.codebook,
+            "category_conflicts": [c.to_dict() for c in log.conflicts],
+            "moves": [m.__dict__ for m in log.moves]}
+
+
+def _print_codebook(study: Study) -> None:
+    """Print where the codebook came from and every note a category conflict moved.
+
+    Each conflict itself is an error or a warning already (``log.conflicts`` has them all).
+    """
+    log = study.log
+    if log.codebook:
+        print(f"codebook: {log.codebook}")
+    _print_list("Notes moved to their theme's majority category", [str(m) for m in log.moves])
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -162,6 +190,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   f"record{'s' if m.count != 1 else ''}, first at {m.first_source})"
                   for m in study.log.merges]
         _print_list("Theme labels merged", merges)
+        _print_codebook(study)
         privacy = cast(list[dict[str, Any]], payload["privacy"])
         _print_list("Possibly identifying data (use pseudonyms; `report` refuses until it is "
                     "gone or --allow-identifying is given)",

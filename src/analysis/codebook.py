@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -333,32 +333,60 @@ class Codebook:
                    history=history if history is not None and len(history) else None)
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> Codebook:
-        """Read a codebook file: REFI-QDA ``.qdc``, Taguette codebook ``.csv``, or a workbook.
+    def read(cls, path: str | os.PathLike[str], *,
+             columns: Mapping[str, str] | None = None) -> Codebook:
+        """Read a codebook: REFI-QDA ``.qdc``, Taguette codebook CSV, a table, or a workbook.
 
-        A workbook (``.xlsx``, ``.xlsm``, ``.ods``) is read with
-        :func:`analysis.read_study` and its ``codebook`` sheet (and ``codebook_history``) used.
-        Warnings from the QDA formats (vendor quirks) are emitted as ``UserWarning``.
+        Takes the same sources as ``read_study(..., codebook=SOURCE)`` (``--codebook``):
+
+        - ``.qdc``: a REFI-QDA codebook (top-level codes are the categories);
+        - ``.csv``: a Taguette codebook export (a ``tag`` or ``path`` column), or a table
+          with theme and category columns;
+        - ``.xlsx``, ``.xlsm``, ``.ods``: the sheet named ``codebook``, else the one sheet
+          whose header row names a theme and a category column; ``FILE.xlsx#Sheet`` picks
+          a sheet. A template workbook (with ``notes`` and ``codebook`` sheets) is read with
+          :func:`analysis.read_study`, so its ``codebook_history`` comes along.
+
+        Warnings (vendor quirks, themes without a category) are emitted as ``UserWarning``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file, optionally ``FILE.xlsx#Sheet``.
+        columns : mapping of str to str, optional
+            The table's column for each role (``theme, category, definition, aliases``),
+            e.g. ``{"theme": "Quality Factor", "category": "Type"}``; header synonyms
+            otherwise.
 
         Raises
         ------
         analysis.io.InputError
-            When the file cannot be read (one sentence naming the file).
+            When the file cannot be read, holds no codebook, has rejected rows, or files a
+            theme under two categories (one sentence naming the file and what was found).
         """
         import warnings
 
         from . import io
+        from .io._codebook_source import is_template_workbook, read_codebook_source
 
         p = Path(path)
-        suffix = p.suffix.lower()
-        if suffix in (".qdc", ".csv"):
-            reader = io.read_qdc if suffix == ".qdc" else io.read_taguette_codebook
-            table, problems = reader(p)
-            for problem in problems:
-                warnings.warn(str(problem), UserWarning, stacklevel=2)
-            return cls(table)
-        study = io.read_study(p)
-        return cls.from_study(study)
+        if not columns and is_template_workbook(p):
+            return cls.from_study(io.read_study(p))
+        if not p.exists() and not Path(str(path).rpartition("#")[0]).is_file():
+            raise io.UnreadableFileError("file not found", file=p.name)
+        found = read_codebook_source(path, columns=columns)
+        log = found.log
+        problems = [*log.errors, *log.rejected, *validate_codebook(
+            found.table, file=found.file, sheet=found.sheet)]
+        problems = [q for q in problems if q.severity == "error"]
+        if problems:
+            more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+            raise io.InputError(f"the codebook cannot be used: {problems[0].message}{more}",
+                                file=problems[0].file or found.file, sheet=problems[0].sheet,
+                                row=problems[0].row, column=problems[0].column)
+        for problem in log.warnings:
+            warnings.warn(str(problem), UserWarning, stacklevel=2)
+        return cls(found.table[list(CODEBOOK_COLUMNS)])
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the codebook as REFI-QDA ``.qdc`` or Taguette codebook ``.csv`` (by suffix).

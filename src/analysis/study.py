@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["NOTE_COLUMNS", "VALENCES", "ImportLog", "LabelMerge", "Problem", "Study"]
+__all__ = ["NOTE_COLUMNS", "VALENCES", "CategoryConflict", "ImportLog", "LabelMerge", "NoteMove",
+           "Problem", "Study"]
 
 #: Columns of the notes table, in order.
 NOTE_COLUMNS: tuple[str, ...] = (
@@ -127,6 +128,73 @@ class LabelMerge:
     first_source: str
 
 
+@dataclass(frozen=True)
+class CategoryConflict:
+    """A theme whose notes name several categories, and what was done about it.
+
+    Parameters
+    ----------
+    theme : str
+        The theme (its first spelling in the input).
+    categories : tuple of (str, int, str)
+        ``(category, notes, first source)`` for each category its notes name, in order of
+        first appearance.
+    resolution : {"error", "majority", "split"}
+        The ``category_conflicts`` option in force (``--category-conflicts``).
+    result : tuple of str
+        ``majority``: the one category kept; ``split``: the new themes, one per category
+        (``"theme (category)"``), in the order of ``categories``; ``error``: empty.
+    """
+
+    theme: str
+    categories: tuple[tuple[str, int, str], ...]
+    resolution: str
+    result: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"'{c}' ({n} note{'s' if n != 1 else ''}, first at {s})"
+                           for c, n, s in self.categories)
+        text = f"theme '{self.theme}' is filed under {len(self.categories)} categories: {counts}"
+        if self.resolution == "majority":
+            return f"{text}; filed under '{self.result[0]}' (majority)"
+        if self.resolution == "split":
+            return f"{text}; split into " + ", ".join(f"'{t}'" for t in self.result)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the conflict as a JSON-ready dict."""
+        return {"theme": self.theme, "resolution": self.resolution,
+                "categories": [{"category": c, "notes": n, "first_source": s}
+                               for c, n, s in self.categories],
+                "result": list(self.result)}
+
+
+@dataclass(frozen=True)
+class NoteMove:
+    """A note filed under another category than the one it named (``majority``).
+
+    Parameters
+    ----------
+    source : str
+        The note's cell, e.g. ``"Data!C3"``.
+    theme : str
+        Its theme.
+    category : str
+        The category the note named.
+    to_category : str
+        The category it was filed under: its theme's most frequent one.
+    """
+
+    source: str
+    theme: str
+    category: str
+    to_category: str
+
+    def __str__(self) -> str:
+        return (f"{self.source}: '{self.theme}' moved from '{self.category}' to "
+                f"'{self.to_category}'")
+
+
 @dataclass
 class ImportLog:
     """What a reader did with every input record.
@@ -161,6 +229,14 @@ class ImportLog:
     options : dict
         The read options given (those that differ from the defaults), as plain values;
         see :class:`~analysis.io.ReadOptions`.
+    codebook : str or None
+        Where the codebook came from, e.g. ``"sheet 'codebook'"``, ``"codebook.qdc"`` or
+        ``"sheet 'Codes' of codes.xlsx (--codebook)"``; ``None`` when there is none.
+    conflicts : list of CategoryConflict
+        Every theme whose notes name several categories, with the resolution applied
+        (``category_conflicts``: an error, the majority category, or a split).
+    moves : list of NoteMove
+        Every note filed under another category than the one it named (``majority``).
     """
 
     files: list[str] = field(default_factory=list)
@@ -174,6 +250,9 @@ class ImportLog:
     layout: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    codebook: str | None = None
+    conflicts: list[CategoryConflict] = field(default_factory=list)
+    moves: list[NoteMove] = field(default_factory=list)
 
     def by_sheet(self) -> pd.DataFrame:
         """Return records read, kept and rejected per sheet (columns ``read, kept, rejected``)."""
@@ -211,6 +290,9 @@ class ImportLog:
         self.layout = self.layout or other.layout
         for role, column in other.columns.items():
             self.columns.setdefault(role, column)
+        self.codebook = self.codebook or other.codebook
+        self.conflicts.extend(other.conflicts)
+        self.moves.extend(other.moves)
 
     @property
     def all_errors(self) -> list[Problem]:
@@ -229,6 +311,26 @@ class ImportLog:
         """Return the label merges as a table (raw, theme, reason, count, first_source)."""
         cols = ["raw", "theme", "reason", "count", "first_source"]
         return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.merges], columns=cols)
+
+    def conflicts_frame(self) -> pd.DataFrame:
+        """Return the category conflicts, one row per theme and category it was filed under.
+
+        Columns ``theme, category, notes, first_source, resolution, result`` (``result``:
+        the category kept by ``majority``, or the theme a ``split`` gave these notes).
+        """
+        cols = ["theme", "category", "notes", "first_source", "resolution", "result"]
+        rows = []
+        for c in self.conflicts:
+            for i, (category, n, first) in enumerate(c.categories):
+                result = (c.result[0] if c.resolution == "majority"
+                          else c.result[i] if c.resolution == "split" else None)
+                rows.append([c.theme, category, n, first, c.resolution, result])
+        return pd.DataFrame(rows, columns=cols)
+
+    def moves_frame(self) -> pd.DataFrame:
+        """Return the notes moved by ``majority`` (source, theme, category, to_category)."""
+        cols = ["source", "theme", "category", "to_category"]
+        return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.moves], columns=cols)
 
 
 def _problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..study import Problem, Study
+from ._codebook_source import with_read_context
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
 from ._options import CATEGORY_CONFLICTS, LAYOUTS, ROLES, OptionsError, ReadOptions
@@ -56,6 +57,7 @@ __all__ = [
 ]
 
 
+@with_read_context  # options.codebook and options.category_conflicts reach every reader
 def read_study(
     path: str | os.PathLike[str],
     options: ReadOptions | None = None,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +25,76 @@ from ..codebook import (
     suggest_themes,
     validate_codebook,
 )
-from ..study import NOTE_COLUMNS, VALENCES, ImportLog, LabelMerge, Problem, Study
+from ..study import (
+    NOTE_COLUMNS,
+    VALENCES,
+    CategoryConflict,
+    ImportLog,
+    LabelMerge,
+    NoteMove,
+    Problem,
+    Study,
+)
+from ._options import OptionsError
+from ._schema import CODEBOOK, sheet_for
+from ._tables import cell_text
 
-__all__ = ["build_study", "natural_key"]
+__all__ = ["ExternalCodebook", "build_study", "natural_key", "read_context"]
 
 _SESSION_COLUMNS = ["group", "session", "date", "attendance", "duration_min"]
 _PARTICIPANT_COLUMNS = ["pseudonym", "group", "age", "years_experience", "region"]
 _RATING_COLUMNS = ["pseudonym", "group", "session", "item", "score"]
 _DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class ExternalCodebook:
+    """A codebook read from elsewhere (``--codebook``), to be used instead of the input's own.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Columns ``theme, category, definition, aliases`` (category may be missing), plus
+        ``_row`` (the spreadsheet row or CSV line) when the source has rows.
+    label : str
+        Where it came from, for the import log, e.g. ``"sheet 'Codes' of codes.xlsx"``.
+    file, sheet : str
+        Where it came from, for messages about its entries.
+    log : ImportLog
+        Its records read, kept and rejected and the problems found reading it (added to the
+        study's log unless the reader already read the same sheet).
+    """
+
+    table: pd.DataFrame
+    label: str
+    file: str
+    sheet: str | None = None
+    log: ImportLog = field(default_factory=ImportLog)
+
+
+@dataclass(frozen=True)
+class _ReadContext:
+    codebook: ExternalCodebook | None = None
+    category_conflicts: str = "error"
+
+
+_CONTEXT: ContextVar[_ReadContext | None] = ContextVar("analysis_read_context",
+                                                       default=None)
+
+
+@contextmanager
+def read_context(codebook: ExternalCodebook | None = None,
+                 category_conflicts: str = "error") -> Iterator[None]:
+    """Make every :func:`build_study` call inside use this codebook and conflict policy.
+
+    :func:`analysis.io.read_study` sets it around the reader it picks, so each reader builds
+    its study with the options without passing them down itself.
+    """
+    token = _CONTEXT.set(_ReadContext(codebook, category_conflicts))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
 
 
 def natural_key(text: str) -> list[object]:
@@ -80,6 +146,8 @@ def build_study(
     group_order: list[str] | None = None,
     source: Path | None = None,
     history: pd.DataFrame | None = None,
+    external_codebook: ExternalCodebook | None = None,
+    category_conflicts: str | None = None,
 ) -> Study:
     """Turn raw tables into a :class:`~analysis.study.Study`.
 
@@ -102,6 +170,12 @@ def build_study(
     history : pandas.DataFrame, optional
         The ``codebook_history`` sheet: operations replayed on the raw theme labels (in step
         order) before they are matched to the codebook.
+    external_codebook : ExternalCodebook, optional
+        A codebook given with ``--codebook``; it replaces ``codebook`` (with a warning when
+        the input has one). Default: the one set by :func:`read_context`, if any.
+    category_conflicts : {"error", "majority", "split"}, optional
+        What to do when, without a codebook, the notes file one theme under several
+        categories (see :func:`_codebook_from_notes`). Default: :func:`read_context`'s.
     """
     notes = notes.reset_index(drop=True)
     codebook = _empty(list(CODEBOOK_COLUMNS)) if codebook is None else codebook.copy()
@@ -115,15 +189,31 @@ def build_study(
                 frame[c] = None
 
     # --- codebook: spellings, aliases, category of each theme -------------------------------
+    context = _CONTEXT.get() or _ReadContext()
+    external = external_codebook or context.codebook
+    policy = category_conflicts or context.category_conflicts
+    cb_file = file
+    if external is not None:
+        codebook, codebook_sheet, cb_file = _use_external(external, codebook, codebook_sheet,
+                                                          log, file)
+    elif len(codebook):
+        log.codebook = f"sheet '{codebook_sheet}'" if codebook_sheet else "the input's codes"
     codebook_given = len(codebook) > 0
     if codebook_given:
-        log.errors.extend(validate_codebook(codebook, file=file, sheet=codebook_sheet))
-        log.warnings.extend(residual_todo(codebook, file=file, sheet=codebook_sheet))
+        log.errors.extend(validate_codebook(codebook, file=cb_file, sheet=codebook_sheet))
+        log.warnings.extend(residual_todo(codebook, file=cb_file, sheet=codebook_sheet))
         # a theme listed twice: the first row wins (validate_codebook reported the rest)
         keys = codebook["theme"].map(label_key)
         codebook = codebook[~keys.duplicated()].reset_index(drop=True)
+        if "category" in notes and policy != "error":
+            log.warnings.append(Problem(
+                f"--category-conflicts {policy} is not used: the codebook "
+                f"({log.codebook}) gives each theme its one category", file=file,
+                severity="warning"))
     elif "category" in notes and notes["category"].notna().any():
-        codebook = _codebook_from_notes(notes, log, file)
+        notes, codebook = _codebook_from_notes(notes, log, file, policy)
+        if len(codebook):
+            log.codebook = "the categories named in the notes"
 
     spelling: dict[str, tuple[str, str]] = {}  # key -> (theme, reason)
     for theme in codebook["theme"]:
@@ -179,12 +269,14 @@ def build_study(
                 tip = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
                 log.errors.append(Problem(
                     f"theme '{theme}' ({n} note{'s' if n != 1 else ''}, first at {first}) is "
-                    f"not in the codebook{tip}", file=file, sheet=codebook_sheet))
+                    f"not in the codebook{tip}", file=cb_file, sheet=codebook_sheet))
         for theme in codebook_themes:
             if theme not in set(used):
                 log.warnings.append(Problem(
-                    f"codebook theme '{theme}' is never used in the notes", file=file,
+                    f"codebook theme '{theme}' is never used in the notes", file=cb_file,
                     sheet=codebook_sheet, severity="warning"))
+        if "category" in notes:
+            _warn_other_categories(notes, codebook, log, file)
 
     # --- sessions: dates, inferred session numbers --------------------------------------------
     sessions["group"] = sessions["group"].astype(object)
@@ -213,7 +305,8 @@ def build_study(
         "coder": _optional_labels(notes, "coder"),
         "source": notes["source"].astype(str),
     })
-    tidy = apply_codebook(tidy, codebook[["theme", "category"]])
+    filed = codebook["category"].notna() & (codebook["category"].astype(object) != "")
+    tidy = apply_codebook(tidy, codebook.loc[filed, ["theme", "category"]])
     tidy = tidy[list(NOTE_COLUMNS)]
 
     sessions = sessions[[c for c in sessions.columns if c != "source" and c != "_row"]]
@@ -282,23 +375,181 @@ def _optional_text(notes: pd.DataFrame, col: str) -> pd.Series:
     return values.where(~blank, None) if blank.any() else values
 
 
-def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
-    """Build a codebook from a ``category`` column of the notes (first pairing wins)."""
-    pairs = notes.loc[notes["category"].notna() & (notes["category"] != ""),
-                      ["theme", "category", "source"]]
-    pairs = pairs.assign(key=pairs["theme"].map(label_key))
-    first = pairs.drop_duplicates("key")
-    for _, grp in pairs.groupby("key", sort=False):
-        cats = list(dict.fromkeys(grp["category"]))
-        if len({label_key(c) for c in cats}) > 1:
-            srcs = grp.drop_duplicates("category")["source"].tolist()
+def _label_ids(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return label-key ids, codes into the distinct values, and the distinct values.
+
+    A row's id is that of its label's key (-1: missing or blank); keys are computed once per
+    distinct value.
+    """
+    codes, uniques = _factorize(values)
+    keys = [label_key(cell_text(u)) for u in uniques]
+    key_ids, _ = pd.factorize(np.array(keys, dtype=object))
+    key_ids = np.where(np.array(keys, dtype=object) == "", -1, key_ids)
+    lookup = np.append(key_ids, -1)  # code -1 (missing) -> -1
+    return lookup[codes], codes, list(uniques)
+
+
+def _codebook_from_notes(notes: pd.DataFrame, log: ImportLog, file: str,
+                         policy: str = "error") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build a codebook from a ``category`` column of the notes.
+
+    A theme whose notes name several categories (e.g. ``a->x`` and ``b->x`` in a wide
+    sheet) is a conflict, resolved by ``policy`` (``--category-conflicts``):
+
+    - ``"error"``: an error listing each category with its notes and first cell; the first
+      pairing is used for the codebook.
+    - ``"majority"``: every note of the theme is filed under its most frequent category; a
+      tie goes to the tied category named first in the file. Each note that moved is listed
+      in ``log.moves`` with its cell.
+    - ``"split"``: one theme per (theme, category), named ``"theme (category)"``.
+
+    Every conflict is listed in ``log.conflicts``. Returns the notes (themes and categories
+    changed as the policy says) and the codebook (theme, category, definition, aliases).
+    Labels are compared by :func:`~analysis.codebook.label_key`, once per distinct label.
+    """
+    row_t, t_codes, t_values = _label_ids(notes["theme"])
+    row_c, c_codes, c_values = _label_ids(notes["category"])
+    has = np.flatnonzero((row_t >= 0) & (row_c >= 0))
+    n_c = int(row_c.max()) + 1 if len(has) else 1
+    pair_codes, pairs = pd.factorize(row_t[has].astype(np.int64) * n_c + row_c[has])
+    counts = np.bincount(pair_codes, minlength=len(pairs))
+    first_rows = has[np.unique(pair_codes, return_index=True)[1]] if len(has) else has
+    pair_t, pair_c = pairs // n_c, pairs % n_c
+    source = notes["source"]
+
+    def theme_at(row: int) -> str:
+        return cell_text(t_values[t_codes[row]])
+
+    def category_at(row: int) -> str:
+        return cell_text(c_values[c_codes[row]])
+
+    per_theme: dict[int, list[int]] = {}  # theme id -> its pairs, in order of appearance
+    for j, t in enumerate(pair_t.tolist()):
+        per_theme.setdefault(t, []).append(j)
+    entries: list[tuple[str, str]] = []
+    changed = False
+    theme_col = category_col = None
+    for t, js in per_theme.items():
+        theme = theme_at(int(first_rows[js[0]]))
+        if len(js) == 1:
+            entries.append((theme, category_at(int(first_rows[js[0]]))))
+            continue
+        conflict = tuple((category_at(int(first_rows[j])), int(counts[j]),
+                          str(source.iat[int(first_rows[j])])) for j in js)
+        listing = ", ".join(f"'{c}' ({n} note{'s' if n != 1 else ''}, first at {src})"
+                            for c, n, src in conflict)
+        if policy == "error":
+            log.conflicts.append(CategoryConflict(theme, conflict, "error"))
             log.errors.append(Problem(
-                f"theme '{grp['theme'].iat[0]}' has {len(cats)} categories in the notes: "
-                + ", ".join(f"'{c}' ({s})" for c, s in zip(cats, srcs, strict=True))
-                + "; categories must be mutually exclusive", file=file))
-    return pd.DataFrame({"theme": first["theme"].to_numpy(),
-                         "category": first["category"].to_numpy(),
-                         "definition": None, "aliases": None})
+                f"theme '{theme}' is filed under {len(js)} categories in the notes: "
+                f"{listing}; categories must be mutually exclusive: fix the codes, or read "
+                "with --category-conflicts majority (file it under its most frequent "
+                "category) or --category-conflicts split (one theme per category)",
+                file=file))
+            entries.append((theme, conflict[0][0]))
+            continue
+        if not changed:
+            theme_col = notes["theme"].astype(object).to_numpy(copy=True)
+            category_col = notes["category"].astype(object).to_numpy(copy=True)
+            changed = True
+        assert theme_col is not None and category_col is not None
+        mine = (row_t == t) & (row_c >= 0)
+        if policy == "majority":
+            best = int(np.argmax([n for _, n, _ in conflict]))  # first of the tied: file order
+            keep = conflict[best][0]
+            moved = np.flatnonzero(mine & (row_c != pair_c[js[best]]))
+            named = np.array([cell_text(v) for v in c_values], dtype=object)[c_codes[moved]]
+            log.moves += [NoteMove(str(src), theme, cat, keep) for src, cat in
+                          zip(source.to_numpy()[moved].tolist(), named.tolist(), strict=True)]
+            category_col[mine] = keep
+            log.conflicts.append(CategoryConflict(theme, conflict, policy, (keep,)))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(js)} categories: {listing}; "
+                f"--category-conflicts majority files it under '{keep}': {len(moved)} "
+                f"note{'s' if len(moved) != 1 else ''} moved (each listed by `check` "
+                "and in log.moves)", file=file, severity="warning"))
+            entries.append((theme, keep))
+        else:
+            names = [f"{theme} ({c})" for c, _, _ in conflict]
+            for j, name in zip(js, names, strict=True):
+                theme_col[mine & (row_c == pair_c[j])] = name
+            log.conflicts.append(CategoryConflict(theme, conflict, policy, tuple(names)))
+            log.warnings.append(Problem(
+                f"theme '{theme}' is filed under {len(js)} categories: {listing}; "
+                "--category-conflicts split makes one theme per category: "
+                + ", ".join(f"'{name}' ({n} note{'s' if n != 1 else ''})"
+                            for name, (_, n, _) in zip(names, conflict, strict=True)),
+                file=file, severity="warning"))
+            entries += [(name, c) for name, (c, _, _) in zip(names, conflict, strict=True)]
+    if policy == "split" and changed:
+        taken = {label_key(v) for v in t_values}
+        for conflict in log.conflicts:
+            for name in conflict.result if conflict.resolution == "split" else ():
+                if label_key(name) in taken:
+                    log.errors.append(Problem(
+                        f"splitting theme '{conflict.theme}' makes a theme '{name}', which is "
+                        "already a theme of the notes; rename one of them", file=file))
+    if changed:
+        notes = notes.assign(theme=theme_col, category=category_col)
+    codebook = pd.DataFrame({"theme": [t for t, _ in entries],
+                             "category": [c for _, c in entries],
+                             "definition": None, "aliases": None})
+    return notes, codebook
+
+
+def _use_external(external: ExternalCodebook, codebook: pd.DataFrame,
+                  codebook_sheet: str | None, log: ImportLog, file: str
+                  ) -> tuple[pd.DataFrame, str | None, str]:
+    """Put a ``--codebook`` in place of the input's own codebook; return it, its sheet, file."""
+    same_file = external.file == file
+    if same_file and external.sheet in log.sheets and sheet_for(external.sheet) is not CODEBOOK:
+        raise OptionsError(f"--codebook {external.sheet!r} is a sheet read as part of the "
+                           "study (notes or another table); name the codebook's own sheet",
+                           file=file)
+    if same_file:  # a sheet the reader passed over is read after all, as the codebook
+        log.warnings[:] = [w for w in log.warnings if not (
+            w.sheet == external.sheet and w.message.startswith("sheet not read"))]
+    if len(codebook) and not (same_file and external.sheet == codebook_sheet):
+        own = f"sheet '{codebook_sheet}'" if codebook_sheet else "its own codes"
+        log.warnings.append(Problem(
+            f"the input's codebook ({own}) is not used: the codebook given with --codebook "
+            f"({external.label}) wins", file=file, severity="warning"))
+    counted = next(iter(external.log.sheets), None)
+    if counted is None or counted not in log.sheets or external.file != file:
+        log.extend(external.log)  # the reader did not read this sheet already
+    log.codebook = f"{external.label} (--codebook)"
+    table = external.table.copy()
+    for c in CODEBOOK_COLUMNS:
+        if c not in table:
+            table[c] = None
+    return table, external.sheet, external.file
+
+
+def _warn_other_categories(notes: pd.DataFrame, codebook: pd.DataFrame, log: ImportLog,
+                           file: str) -> None:
+    """Warn when notes name another category than the codebook gives their theme."""
+    row_c, c_codes, c_values = _label_ids(notes["category"])
+    if not (row_c >= 0).any():
+        return
+    filed = {label_key(t): label_key(c) for t, c in zip(codebook["theme"], codebook["category"],
+                                                       strict=True)
+             if isinstance(c, str) and c}
+    t_codes, t_values = _factorize(notes["theme"])
+    c_keys = np.array([label_key(cell_text(v)) for v in c_values] + [""], dtype=object)
+    expected = np.array([filed.get(label_key(t), "") for t in t_values] + [""], dtype=object)
+    differs = (row_c >= 0) & (expected[t_codes] != "") & (expected[t_codes] != c_keys[c_codes])
+    if not differs.any():
+        return
+    n = int(differs.sum())
+    i = int(np.flatnonzero(differs)[0])
+    filed_as = dict(zip(codebook["theme"].map(label_key), codebook["category"], strict=True))
+    theme = t_values[t_codes[i]]
+    log.warnings.append(Problem(
+        f"{n} note{'s name' if n != 1 else ' names'} another category than the codebook "
+        f"gives {'their' if n != 1 else 'its'} theme (first at {notes['source'].iat[i]}: "
+        f"'{cell_text(c_values[c_codes[i]])}' for '{theme}', codebook "
+        f"'{filed_as[label_key(theme)]}'); the codebook's category is used", file=file,
+        severity="warning"))
 
 
 def _sessions_from_notes(notes: pd.DataFrame, log: ImportLog, file: str) -> pd.DataFrame:
