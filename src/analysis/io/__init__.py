@@ -113,7 +113,7 @@ def read_study(
     with gc_paused():
         kind, workbook = detect_and_open(p, limits=limits)
         try:
-            if kind == "qdpx":
+            if kind in ("qdpx", "qde"):
                 study = read_qdpx(p, category_level=opts.category_level,
                                   theme_level=opts.theme_level, limits=limits)
             elif opts.codes is not None or opts.code_prefix is not None:
