@@ -1535,6 +1535,8 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
     -------
     str or None
         ``"taguette"`` for a Taguette highlights export (:func:`read_taguette_highlights`),
+        ``"atlas"`` for an ATLAS.ti quotation export, ``"maxqda"`` for a MAXQDA coded-segment
+        export (:mod:`._atlas`, :mod:`._maxqda`),
         ``"wide"`` for a sheet of numbered code columns (``Code 1``, ``Code 2`` ...) without a
         ``theme`` column (:func:`read_wide_codes`), else None (the template readers apply).
     """
@@ -1562,6 +1564,9 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
                     first = sheet_rows[start : start + _HEADER_ROWS]
                     if any(is_taguette_header(r) for r in first):
                         return "taguette"
+                    export = _sniff_export(first)
+                    if export is not None:
+                        return export
                     rows.extend(first)
             finally:
                 if workbook is None:
@@ -1570,10 +1575,24 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
         return None
     if any(is_taguette_header(r) for r in rows[:_HEADER_ROWS]):
         return "taguette"
+    export = _sniff_export(rows)
+    if export is not None:
+        return export
     for r in rows[:_HEADER_ROWS]:
         keys = _header_cells(r)
         if "theme" in keys:
             return None
         if sum(_DEFAULT_CODE_HEADER.fullmatch(k) is not None for k in keys) >= 2:
             return "wide"
+    return None
+
+
+def _sniff_export(rows: Sequence[Sequence[Any]]) -> str | None:
+    """Return ``"atlas"`` or ``"maxqda"`` when the rows start a coded-segment export."""
+    from . import _atlas, _maxqda
+
+    if _atlas.sniff(rows):
+        return "atlas"
+    if _maxqda.sniff(rows):
+        return "maxqda"
     return None
