@@ -433,7 +433,7 @@ def _split_warning(split: Mapping[str, int], unsplit: list[str], fmt: ExportForm
         return
     how = ("the first part of the path is the category, the last the theme" if fmt.path
            else "the part before it is the category")
-    seps = " and ".join(f"{sep!r} ({_plural(n, 'code')})" for sep, n in split.items())
+    seps = " and ".join(f"'{sep}' ({_plural(n, 'code')})" for sep, n in split.items())
     message = (f"codes were split into category and theme at {'every' if fmt.path else 'the first'}"
                f" {seps}: {how}")
     if unsplit:
