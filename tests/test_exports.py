@@ -245,7 +245,8 @@ def test_export_headers_do_not_capture_other_tables(tmp_path):
     path = tmp_path / "notes.csv"
     path.write_text("group,session,theme,codes\nG1,1,Time,x\n", encoding="utf-8")
     assert read_study(path).log.layout != "ATLAS.ti quotation export"
-    with pytest.raises(InputError, match=r"no header row .* ATLAS\.ti quotation export"):
+    with pytest.raises(InputError, match=r"no header row .* ATLAS\.ti quotation export .*"
+                                         r"the first row holds 'group', 'session'"):
         read_atlas_quotations(path)
 
 

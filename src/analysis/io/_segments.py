@@ -143,7 +143,7 @@ def _rows_of(p: Path, kind: str, fmt: ExportFormat, opts: ReadOptions,
                   file=file)
         text = decode_text(p.read_bytes(), file, log)
         return _csv_rows(text, sniff_delimiter(text), file), None
-    what = f"an {fmt.tool} {fmt.what}"
+    what = f"the columns of the {fmt.tool} {fmt.what}"
     if workbook is None:
         return _workbook_rows(p, sheet=opts.sheet, want=fmt.sniff, what=what)
     names = workbook.sheet_names
@@ -247,8 +247,12 @@ def read_export(path: str | Path, fmt: ExportFormat, options: ReadOptions | None
     if h is None:
         wanted = "; ".join(f"{role}: {' or '.join(repr(x) for x in fmt.headers[role])}"
                            for role in fmt.required)
+        first = next((r for r in rows[:_HEADER_ROWS] if not all(is_blank(v) for v in r)), [])
+        seen = ", ".join(repr(str(v).strip()) for v in first[:20] if not is_blank(v))
         raise InputError(f"no header row in the first {_HEADER_ROWS} rows names the columns "
-                         f"of an {fmt.tool} {fmt.what} ({wanted})", file=file, sheet=sheet)
+                         f"of the {fmt.tool} {fmt.what} ({wanted})"
+                         + (f"; the first row holds {seen}" if seen else "; the sheet is empty"),
+                         file=file, sheet=sheet)
     keys = _header_cells(rows[h])
     col = _columns(keys, list(rows[h]), fmt, opts, file, sheet)
     label = sheet if sheet is not None else file
