@@ -81,7 +81,8 @@ def test_old_atlas_csv_quotations_become_notes(tmp_path):
         "Barriers: Time", "Cost", "Support", "Cost", "memo-like code", "Other: Time",
         "Barriers: Time"]
     assert texts(notes["category"]) == [
-        "Barriers", "Barriers", "Facilitators", "Barriers", None, "Other", "Barriers"]
+        "Barriers", "Barriers", "Facilitators", "Barriers", "Uncategorized", "Other",
+        "Barriers"]
     assert notes["note"].tolist()[:3] == ["We lack time in the evenings.",
                                          "We lack time in the evenings.", "My family helps."]
     # one group named after the file; documents numbered in natural order: P1, P2, P10
@@ -92,10 +93,10 @@ def test_old_atlas_csv_quotations_become_notes(tmp_path):
     assert notes["source"].iat[0] == "quotations.csv!F2"
     summary = study.summary()
     assert (summary["notes"], summary["groups"], summary["sessions"], summary["themes"],
-            summary["categories"]) == (7, 1, 3, 5, 3)
+            summary["categories"]) == (7, 1, 3, 5, 4)
     messages = " ".join(p.message for p in log.warnings)
     assert "split into category and theme at the first ': ' (6 codes)" in messages
-    assert "'memo-like code') has no category" in messages
+    assert "'memo-like code') is filed under 'Uncategorized'" in messages
     assert "keep their full name as theme" in messages
 
 
@@ -216,7 +217,8 @@ def test_maxqda_segments_xlsx(tmp_path):
     # 'Time' sits under Barriers and Facilitators: both keep their whole path
     assert notes["theme"].astype(str).tolist() == ["Barriers\\Time", "Shifts", "Support",
                                                    "Facilitators\\Time"]
-    assert texts(notes["category"]) == ["Barriers", "Barriers", None, "Facilitators"]
+    assert texts(notes["category"]) == ["Barriers", "Barriers", "Uncategorized",
+                                        "Facilitators"]
     assert study.groups == ["Doctors", "Nurses"]
     # sessions per group in natural order of the document names
     assert notes["session"].tolist() == [1, 1, 2, 1]
@@ -275,7 +277,10 @@ def test_real_atlas_quotation_manager():
     assert s["notes"] == sum(len(c) for c in codes) == 23392
     assert s["sessions"] == len({r[doc] for r in rows[1:]}) == 110
     assert s["themes"] == len(distinct) == 3479
-    assert s["categories"] == len(prefixes) == 135
+    # codes without 'group: ' are filed under 'Uncategorized'
+    assert s["categories"] == len(prefixes) + 1 == 136
+    assert (study.codebook["category"] == "Uncategorized").sum() == len(
+        [c for c in distinct if ": " not in c]) == 41
     assert s["groups"] == 1  # documents are in several document groups each
     assert len(study.log.rejected) == uncoded == 5
     assert study.log.read == s["notes"] + uncoded

@@ -14,12 +14,13 @@ session = the document, numbered 1..n per group in natural order of the names; t
 code of the ``Codes`` cell, where ATLAS.ti writes them one per line (``\n`` or ``\r\n``;
 ``--code-sep`` for another separator); category = the part of a code before the first
 ``': '``, ATLAS.ti's naming convention for code groups (``group: code``), or before ``'::'``
-(older projects); ``--separator`` splits elsewhere. A code name without it has no category.
-A theme name that codes of different categories share keeps the full code name, so distinct
-codes stay distinct. Group = the ``Document Groups`` cell when every document is in exactly
-one group; when documents are in several groups (ATLAS.ti groups overlap) all documents form
-one group named after the file, with a warning; ``--groups`` / ``--group-pattern`` choose the
-groups as for Taguette exports. A quotation without codes is a rejected record.
+(older projects); ``--separator`` splits elsewhere. A code name without it is filed under
+``'Uncategorized'`` when other codes have categories. A theme name that codes of different
+categories share keeps the full code name, so distinct codes stay distinct. Group = the
+``Document Groups`` cell when every document is in exactly one group; when documents are in
+several groups (ATLAS.ti groups overlap) all documents form one group named after the file,
+with a warning; ``--groups`` / ``--group-pattern`` choose the groups as for Taguette
+exports. A quotation without codes is a rejected record.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ How it is read: note = ``Segment``; session = ``Document name``, numbered 1..n p
 natural order of the names; group = ``Document group`` (or ``--groups`` /
 ``--group-pattern``, or one group named after the file when the column is absent); theme =
 ``Code``, one per row, written as a path ``Parent\Child``: the first part is the category,
-the last the theme (``--separator`` splits at another text). A code without a parent has no
-category; a theme name shared by codes of different categories keeps the whole path. A row
-without a code is a rejected record.
+the last the theme (``--separator`` splits at another text). A code without a parent is
+filed under ``'Uncategorized'`` when other codes have parents; a theme name shared by codes
+of different categories keeps the whole path. A row without a code is a rejected record.
 """
 
 from __future__ import annotations

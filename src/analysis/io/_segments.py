@@ -26,7 +26,7 @@ from ..codebook import label_key, normalize_label
 from ..study import ImportLog, Problem, Study, _excel_column
 from ._build import build_study, natural_key
 from ._errors import InputError
-from ._interchange import _some
+from ._interchange import UNCATEGORIZED, _some
 from ._options import OptionsError, ReadOptions
 from ._qda import (
     _HEADER_ROWS,
@@ -329,6 +329,10 @@ def read_export(path: str | Path, fmt: ExportFormat, options: ReadOptions | None
         _warn(log, f"the export holds no {fmt.unit}s", file=file, sheet=sheet)
     _qualify_themes(kept, log, file, sheet)
     _split_warning(split, unsplit, fmt, opts, log, file, sheet)
+    if split and unsplit:  # keep the codebook whole: codes without a parent get a category
+        for k in kept:
+            if k["category"] is None:
+                k["category"] = UNCATEGORIZED
     if no_text and c_note is not None:
         _warn(log, f"{_plural(no_text, fmt.unit)} with codes {'has' if no_text == 1 else 'have'}"
                    f" no text in column {name('note')} (e.g. a picture or PDF region); "
@@ -443,7 +447,8 @@ def _split_warning(split: Mapping[str, int], unsplit: list[str], fmt: ExportForm
     if unsplit:
         distinct = list(dict.fromkeys(unsplit))
         message += (f"; {_plural(len(distinct), 'code')} without it "
-                    f"({_some(distinct)}) {'has' if len(distinct) == 1 else 'have'} no category")
+                    f"({_some(distinct)}) {'is' if len(distinct) == 1 else 'are'} filed under "
+                    f"'{UNCATEGORIZED}'")
     if opts.separator is None:
         message += "; give --separator SEP to split elsewhere"
     _warn(log, message, file=file, sheet=sheet)
