@@ -139,15 +139,19 @@ def coder_agreement(first: Study, second: Study, names: tuple[str, str]) -> dict
     })
     table = agreement(notes, coders=names, units="all")
     presence = presence_by_coder(notes, coders=names, units="all")
-    overall = table.loc["All"]
+    overall = table.iloc[-1]
     a, b = (presence[n].to_numpy(dtype=np.int64) for n in names)
-    theme_of = presence.index.get_level_values("theme").to_numpy()
+    theme_of = pd.Categorical(presence.index.get_level_values("theme"),
+                              categories=themes).codes
+    counts = [np.bincount(theme_of, weights=w, minlength=len(themes)).astype(np.int64)
+              for w in (a, b, a & b)]
+    rows_of = table.iloc[:-1]  # the last row is "All" (a code may be named so too)
     per_theme = []
-    for theme in themes:
-        at = theme_of == theme
-        row = table.loc[theme]
-        per_theme.append({"theme": theme, "first": int(a[at].sum()), "second": int(b[at].sum()),
-                          "both": int((a[at] & b[at]).sum()),
+    for i, theme in enumerate(themes):
+        row = rows_of.iloc[i]
+        assert rows_of.index[i] == theme
+        per_theme.append({"theme": theme, "first": int(counts[0][i]),
+                          "second": int(counts[1][i]), "both": int(counts[2][i]),
                           "percent": _number(row["percent_agreement"]),
                           "kappa": _number(row["kappa"]), "alpha": _number(row["alpha"])})
     disagreements = []
