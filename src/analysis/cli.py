@@ -335,8 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: the code applied)")
 
     p = sub.add_parser("check", help="read and validate a study; list every problem")
-    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods), .csv, Taguette export or "
-                                 ".qdpx project")
+    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods), .csv, export of Taguette, "
+                                 "ATLAS.ti or MAXQDA, or REFI-QDA .qdpx/.qde project")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     reading_options(p)
     p.set_defaults(func=_cmd_check)

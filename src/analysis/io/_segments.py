@@ -49,6 +49,7 @@ from ._qda import (
     _workbook_rows,
 )
 from ._readers import Workbook, decode_text, detect_format, sniff_delimiter
+from ._tables import cell_text
 from ._values import is_blank
 
 __all__ = ["ExportFormat", "read_export"]
@@ -58,6 +59,11 @@ _LINES = re.compile(r"\r\n|\r|\n")
 # exports repeat the same few thousand codes and document names on every row
 _label = functools.lru_cache(maxsize=65536)(normalize_label)
 _key = functools.lru_cache(maxsize=65536)(label_key)
+
+
+def _text(value: Any) -> str:
+    """Return a cell as text (whole numbers without ``.0``, dates in ISO form)."""
+    return value if isinstance(value, str) else cell_text(value)
 
 
 @dataclass(frozen=True)
@@ -280,9 +286,9 @@ def read_export(path: str | Path, fmt: ExportFormat, options: ReadOptions | None
     unsplit: list[str] = []
     no_text = 0
     for r, row in body:
-        doc = _label(str(_cell(row, c_doc) or ""))
+        doc = _label(_text(_cell(row, c_doc)))
         codes = _split_codes(_cell(row, c_codes), fmt, opts.code_sep)
-        ident = str(_cell(row, col["id"]) or "").strip() if col.get("id") is not None else ""
+        ident = _text(_cell(row, col["id"])).strip() if col.get("id") is not None else ""
         what = f"{fmt.unit} {ident}" if ident else f"this {fmt.unit}"
         n = max(len(codes), 1)
         read += n
@@ -305,7 +311,7 @@ def read_export(path: str | Path, fmt: ExportFormat, options: ReadOptions | None
         assert group is not None
         note = _note(_cell(row, c_note)) if c_note is not None else None
         no_text += note is None
-        coder = (_label(str(_cell(row, col["coder"]) or "")) or None
+        coder = (_label(_text(_cell(row, col["coder"]))) or None
                  if col.get("coder") is not None else None)
         for code in codes:
             category, theme, sep = _split_code(code, seps, fmt.path)
@@ -368,7 +374,7 @@ def _groups(body: list[tuple[int, list[Any]]], col: Mapping[str, int | None],
                    else None)
         if mapping is not None:
             for _, row in body:
-                at = mapping.find(_label(str(_cell(row, c_doc) or "")))
+                at = mapping.find(_label(_text(_cell(row, c_doc))))
                 if at is not None:
                     mapping.used.add(at)
         return _Groups(p.stem, mapping=mapping, pattern=pattern)
@@ -376,7 +382,7 @@ def _groups(body: list[tuple[int, list[Any]]], col: Mapping[str, int | None],
         return _Groups(p.stem)
     found: dict[str, set[str]] = {}
     for _, row in body:
-        doc = _label(str(_cell(row, c_doc) or ""))
+        doc = _label(_text(_cell(row, c_doc)))
         if not doc:
             continue
         value = _cell(row, c_group)
