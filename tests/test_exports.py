@@ -355,3 +355,14 @@ def test_real_project_qde_without_its_zip(tmp_path):
     assert zipped.notes["note"].notna().sum() == 97
     assert alone.notes["note"].isna().all()  # NVivo keeps every text in Sources/
     assert any("no text in this bare .qde" in p.message for p in alone.log.warnings)
+
+
+def test_layout_option_forces_an_export_reader(tmp_path, capsys):
+    path = tmp_path / "notes.csv"
+    path.write_text("group,session,theme\nG1,1,Time\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(path), "--layout", "maxqda"]) == 2
+    err = capsys.readouterr().err
+    assert "MAXQDA coded-segment export" in err
+    assert "the first row holds 'group', 'session', 'theme'" in err
+    assert err.count("\n") == 1
