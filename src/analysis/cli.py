@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis check|template|convert|report``.
+"""Command line: ``python -m analysis check|template|convert|report|agree``.
 
 Exit status: 0 clean, 1 the data has errors (or a report was refused), 2 usage error or a file
 that cannot be read. Errors are one sentence each; no traceback reaches the user.
@@ -250,6 +250,64 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figure(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
+def _cmd_agree(args: argparse.Namespace) -> int:
+    """Agreement of two coders' files on the presence of each code in each session."""
+    from ._agree import AgreementError, coder_agreement
+
+    paths = (Path(args.first), Path(args.second))
+    try:
+        options = _read_options(args)
+        studies = [read_study(p, options) for p in paths]
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    names = tuple(p.stem for p in paths)
+    if names[0] == names[1]:
+        names = (str(paths[0]), str(paths[1])) if paths[0] != paths[1] else ("first", "second")
+    try:
+        result = coder_agreement(studies[0], studies[1], (names[0], names[1]))
+    except AgreementError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problems = {p.name: len(s.log.all_errors) for p, s in zip(paths, studies, strict=True)
+                if s.log.all_errors}
+    payload = {"first": paths[0].name, "second": paths[1].name, **result,
+               "files_with_errors": problems}
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    first, second = names
+    print(f"Agreement of {paths[0].name} ({first}) and {paths[1].name} ({second}), sessions "
+          f"matched on {result['matched_on']}")
+    print(f"Unit: {result['unit']}.")
+    print(f"{result['units']} session(s) coded by both x {result['codes']} code(s) = "
+          f"{result['decisions']} units")
+    print(f"percent agreement {_figure(result['percent'])}, Cohen's kappa "
+          f"{_figure(result['kappa'])}, Krippendorff's alpha {_figure(result['alpha'])}")
+    _print_list(f"Per code (sessions coded by both that have the code: {first} / {second} / "
+                "both coders; percent, kappa, alpha)",
+                [f"{t['theme']}: {t['first']} / {t['second']} / {t['both']}; "
+                 f"{_figure(t['percent'])}, {_figure(t['kappa'])}, {_figure(t['alpha'])}"
+                 for t in result["per_theme"]])
+
+    def where(d: dict[str, object]) -> str:
+        return (f"{d['group']}, " if d["group"] else "") + f"session {d['session']}"
+
+    _print_list("Disagreements (sessions where the codes differ)",
+                [f"{where(d)}: {first}: {', '.join(d['first']) or '-'}; {second}: "
+                 f"{', '.join(d['second']) or '-'}" for d in result["disagreements"]])
+    for key, who in (("only_first", first), ("only_second", second)):
+        _print_list(f"Sessions coded by {who} only (listed, not counted)",
+                    [where(d) for d in result[key]])
+    for name, n in problems.items():
+        print(f"note: {name} has {n} error(s); run `check` on it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m analysis``."""
     parser = argparse.ArgumentParser(
@@ -314,8 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: the code applied)")
 
     p = sub.add_parser("check", help="read and validate a study; list every problem")
-    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods), .csv, Taguette export or "
-                                 ".qdpx project")
+    p.add_argument("input", help="workbook (.xlsx, .xlsm, .ods), .csv, export of Taguette, "
+                                 "ATLAS.ti or MAXQDA, or REFI-QDA .qdpx/.qde project")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     reading_options(p)
     p.set_defaults(func=_cmd_check)
@@ -342,6 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "refused, since reports must use pseudonyms only")
     reading_options(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("agree", help="agreement of two coders' files on the codes of each "
+                                     "session coded by both")
+    p.add_argument("first", help="the first coder's file (any layout `check` reads)")
+    p.add_argument("second", help="the second coder's file, read with the same options")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    reading_options(p)
+    p.set_defaults(func=_cmd_agree)
     return parser
 
 

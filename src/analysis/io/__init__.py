@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..study import Problem, Study
+from ._atlas import ATLAS, read_atlas_quotations
 from ._codebook_source import with_read_context
 from ._errors import InputError, UnreadableFileError, UnsupportedFormatError
 from ._interchange import read_qdc, read_taguette_codebook, write_qdc, write_taguette_codebook
+from ._maxqda import MAXQDA, read_maxqda_segments
 from ._options import CATEGORY_CONFLICTS, LAYOUTS, ROLES, OptionsError, ReadOptions
 from ._qda import read_qdpx, read_taguette_highlights, read_wide_codes, sniff_qda_layout
 from ._readers import (
@@ -28,6 +30,7 @@ from ._readers import (
     read_csv_study,
     read_workbook_study,
 )
+from ._segments import read_export
 from ._write import atomic_path, neutralize_formula, write_study, write_tables, write_template
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "atomic_path",
     "detect_format",
     "neutralize_formula",
+    "read_atlas_quotations",
+    "read_maxqda_segments",
     "read_qdc",
     "read_qdpx",
     "read_study",
@@ -72,7 +77,9 @@ def read_study(
         sheet, optionally ``codebook``, ``sessions``, ``participants``, ``ratings``,
         ``codebook_history``) or the grid layout (one sheet per group); a ``.csv`` notes
         table; a Taguette highlights export (csv or xlsx: ``id, document, tag, content``);
-        a REFI-QDA project (``.qdpx`` from NVivo, ATLAS.ti, MAXQDA, QualCoder); or a wide
+        a REFI-QDA project (``.qdpx`` from NVivo, ATLAS.ti, MAXQDA, QualCoder, or a bare
+        ``.qde``); an ATLAS.ti quotation export or a MAXQDA coded-segment export (csv or
+        xlsx, see :func:`read_atlas_quotations`, :func:`read_maxqda_segments`); or a wide
         coding sheet (several code columns per row). The format is told from the content;
         when it is not clear, the file is refused with what was seen and the options that
         would read it. The file is never modified.
@@ -115,7 +122,7 @@ def read_study(
     with gc_paused():
         kind, workbook = detect_and_open(p, limits=limits)
         try:
-            if kind == "qdpx":
+            if kind in ("qdpx", "qde"):
                 study = read_qdpx(p, category_level=opts.category_level,
                                   theme_level=opts.theme_level, limits=limits)
             elif opts.codes is not None or opts.code_prefix is not None:
@@ -144,12 +151,19 @@ def _read_csv_or_export(p: Path, kind: str, opts: ReadOptions,
                         workbook: Workbook | None = None) -> Study:
     """Tell a notes file from a QDA tool's export by its header rows, and read it."""
     layout = sniff_qda_layout(p, kind, workbook=workbook)
+    if opts.layout in ("atlas", "maxqda"):
+        layout = opts.layout
+    if layout == "atlas":
+        return read_export(p, ATLAS, opts, kind=kind, workbook=workbook)
+    if layout == "maxqda":
+        return read_export(p, MAXQDA, opts, kind=kind, workbook=workbook)
     if layout == "taguette":
         return read_taguette_highlights(p, groups=opts.groups, group_pattern=opts.group_pattern,
                                         dayfirst=opts.dayfirst, limits=opts.limits)
     if opts.groups is not None or opts.group_pattern is not None:
-        raise OptionsError("a group mapping or pattern applies to Taguette highlights exports "
-                           "(columns id, document, tag, content) only", file=p.name)
+        raise OptionsError("a group mapping or pattern applies to exports of QDA tools only "
+                           "(Taguette highlights, ATLAS.ti quotations, MAXQDA coded segments)",
+                           file=p.name)
     if layout == "wide":
         return read_wide_codes(p, separator=opts.separator, sheet=opts.sheet,
                                dayfirst=opts.dayfirst, limits=opts.limits, **_wide_roles(opts))

@@ -792,6 +792,9 @@ def read_qdpx(
     path : str or path-like
         A ``.qdpx`` file: a zip holding ``project.qde`` (any case) and the sources' texts in
         ``Sources/`` (any case), as NVivo, ATLAS.ti, MAXQDA, QualCoder and others export.
+        A bare ``project.qde`` (the XML alone) is read too: the texts written inline
+        (``PlainTextContent``) give the notes, the others are missing (said in one warning
+        naming the sources) and their coded segments are kept with an empty note.
     category_level : int, default 1
         Level of the code tree that gives a note its category: 1 = the top-level code above
         the applied code, 2 = the code below it, and so on.
@@ -856,6 +859,12 @@ def read_qdpx(
     file = p.name
     limits = limits or Limits()
     _check_file(p, limits)
+    with p.open("rb") as fh:
+        zipped = fh.read(2) == b"PK"
+    if not zipped and p.suffix.lower() != ".qdpx":  # a bare .qde: the XML, no Sources/
+        log = ImportLog(files=[file])
+        return _project_study(p.read_bytes(), file, p, log, None, {}, category_level,
+                              theme_level, positions)
     try:
         with zipfile.ZipFile(p) as zf:
             return _read_project(zf, p, limits, category_level, theme_level, positions)
@@ -910,7 +919,16 @@ def _read_project(zf: zipfile.ZipFile, p: Path, limits: Limits, category_level: 
     log = ImportLog(files=[file])
     if len(qdes) > 1:
         _warn(log, f"the archive holds {len(qdes)} .qde files; {qde} was read", file=file)
-    root, line_of = _parse_xml(zf.read(qde), file, what=qde)
+    return _project_study(zf.read(qde), qde, p, log, zf, members, category_level,
+                          theme_level, positions)
+
+
+def _project_study(data: bytes, qde: str, p: Path, log: ImportLog,
+                   zf: zipfile.ZipFile | None, members: Mapping[str, str],
+                   category_level: int, theme_level: int | None, positions: str) -> Study:
+    """Read the XML of a project (from a ``.qdpx`` zip, or a bare ``.qde`` when ``zf`` is None)."""
+    file = p.name
+    root, line_of = _parse_xml(data, file, what=qde)
     if _local(root.tag) != "Project":
         raise UnreadableFileError(
             f"the root element of {qde} is <{_local(root.tag)}>, not <Project>: this is not a "
@@ -1056,6 +1074,16 @@ def _read_project(zf: zipfile.ZipFile, p: Path, limits: Limits, category_level: 
     for rec in records:
         rec["group"], rec["session"] = session_of[rec.pop("_source")]
 
+    if zf is None and missing_text:
+        _warn(log, f"{_plural(len(missing_text), 'source')} ({_some(missing_text)}) "
+                   f"{'has' if len(missing_text) == 1 else 'have'} no text in this bare "
+                   ".qde file: a .qde holds only the texts written inline (PlainTextContent); "
+                   "the others live in the Sources/ folder of a .qdpx. Their coded segments "
+                   "are kept with an empty note; export the project as .qdpx to keep the "
+                   "texts", file=file)
+        missing_text = []
+    log.layout = ("REFI-QDA project (bare .qde, no Sources/)" if zf is None
+                  else f"REFI-QDA project ({qde})")
     _project_warnings(log, file, tree, shallow, renamed, missing_text, unread_text, guessed,
                       bad_positions, no_text_kind)
     return build_study(_notes_frame(records), log=log, file=file, codebook=codebook,
@@ -1076,15 +1104,15 @@ def _span(selection: ET.Element) -> tuple[int, int] | None:
     return start, end
 
 
-def _source_text(zf: zipfile.ZipFile, src: _Source, members: Mapping[str, str],
+def _source_text(zf: zipfile.ZipFile | None, src: _Source, members: Mapping[str, str],
                  log: ImportLog, file: str, missing: list[str], unread: list[str]
                  ) -> str | None:
     """Return a source's plain text (inline or from ``Sources/``), or None with a note why."""
     if src.inline is not None:
         return src.inline
     path = src.text_path or (f"internal://{src.guid}.txt" if src.guid else "")
-    member = _member_for(path, members) if path else None
-    if member is None:
+    member = _member_for(path, members) if path and zf is not None else None
+    if member is None or zf is None:
         missing.append(f"{src.name} ({path or 'no plainTextPath'})")
         return None
     try:
@@ -1533,6 +1561,8 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
     -------
     str or None
         ``"taguette"`` for a Taguette highlights export (:func:`read_taguette_highlights`),
+        ``"atlas"`` for an ATLAS.ti quotation export, ``"maxqda"`` for a MAXQDA coded-segment
+        export (:mod:`._atlas`, :mod:`._maxqda`),
         ``"wide"`` for a sheet of numbered code columns (``Code 1``, ``Code 2`` ...) without a
         ``theme`` column (:func:`read_wide_codes`), else None (the template readers apply).
     """
@@ -1560,6 +1590,9 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
                     first = sheet_rows[start : start + _HEADER_ROWS]
                     if any(is_taguette_header(r) for r in first):
                         return "taguette"
+                    export = _sniff_export(first)
+                    if export is not None:
+                        return export
                     rows.extend(first)
             finally:
                 if workbook is None:
@@ -1568,10 +1601,24 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
         return None
     if any(is_taguette_header(r) for r in rows[:_HEADER_ROWS]):
         return "taguette"
+    export = _sniff_export(rows)
+    if export is not None:
+        return export
     for r in rows[:_HEADER_ROWS]:
         keys = _header_cells(r)
         if "theme" in keys:
             return None
         if sum(_DEFAULT_CODE_HEADER.fullmatch(k) is not None for k in keys) >= 2:
             return "wide"
+    return None
+
+
+def _sniff_export(rows: Sequence[Sequence[Any]]) -> str | None:
+    """Return ``"atlas"`` or ``"maxqda"`` when the rows start a coded-segment export."""
+    from . import _atlas, _maxqda
+
+    if _atlas.sniff(rows):
+        return "atlas"
+    if _maxqda.sniff(rows):
+        return "maxqda"
     return None

@@ -93,7 +93,9 @@ def check_file_size(size: int, limits: Limits, name: str) -> None:
 
 
 def detect_format(path: Path, *, limits: Limits = Limits()) -> str:
-    """Return ``"xlsx"``, ``"ods"``, ``"csv"``, ``"qdpx"`` or raise :class:`InputError`.
+    """Return ``"xlsx"``, ``"ods"``, ``"csv"``, ``"qdpx"``, ``"qde"`` or raise :class:`InputError`.
+
+    ``"qde"`` is a bare REFI-QDA project file (the XML of a ``.qdpx`` without its zip).
 
     The content decides, not the extension: a CSV renamed ``.xlsx`` and a legacy ``.xls``
     renamed ``.xlsx`` are each recognized and explained.
@@ -146,11 +148,42 @@ def _detect(path: Path, limits: Limits, *, open_xlsx: bool) -> tuple[str, Workbo
             file=name)
     if suffix in {".xls", ".xlsb", ".numbers", ".qdc"}:
         raise UnsupportedFormatError(f"{suffix} files are not supported yet", file=name)
+    if _is_refi_project_xml(path, suffix, name):
+        return "qde", None
     if _looks_like_text(path):
         _check_csv_size(path, limits)
         return "csv", None
     raise UnsupportedFormatError(
         "the file is neither a spreadsheet (.xlsx, .xlsm, .ods) nor a text CSV file", file=name)
+
+
+_XML_ROOT = re.compile(rb"^(?:\s|<\?[^>]*\?>|<!--.*?-->)*<(?:[\w.-]+:)?(\w+)[\s/>]", re.DOTALL)
+
+
+def _is_refi_project_xml(path: Path, suffix: str, name: str) -> bool:
+    """Tell a bare REFI-QDA project (``project.qde``, XML, not zipped) from a CSV file.
+
+    True when the XML's root element is ``Project`` and the REFI-QDA project namespace is
+    declared near the top; a ``.qde`` file with another root is refused.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    for bom, codec in ((codecs.BOM_UTF8, None), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            head = head[len(bom):]
+            if codec is not None:
+                head = head.decode(codec, "replace").encode("utf-8")
+            break
+    m = _XML_ROOT.match(head)
+    if m is not None and m.group(1) == b"Project" and b"urn:QDA-XML:project" in head:
+        return True
+    if suffix == ".qde":
+        raise UnsupportedFormatError(
+            "this .qde file is not a REFI-QDA project (its XML root is not <Project> in the "
+            "namespace urn:QDA-XML:project:1.0); export the project from the QDA program "
+            "again", file=name)
+    return False
 
 
 def _looks_like_text(path: Path) -> bool:
