@@ -300,6 +300,19 @@ def test_real_count_tables_and_code_lists_are_refused(capsys, relative):
 
 @pytest.mark.realdata
 @needs_realdata
+@pytest.mark.realdata
+@needs_realdata
+def test_real_code_list_and_qdc_point_to_codebook(capsys):
+    _, _, err = run(capsys, "check", str(REALDATA / "more/akhatami__sqaa-replication-package"
+                                                    "/codebook.xlsx"))
+    assert "looks like a codebook" in err and "--column" not in err.split("try:")[1]
+    code, _, err = run(capsys, "check", str(REALDATA / "openqda__refi-tools/"
+                                                       "example_codebook.qdc"))
+    assert code == 2 and "REFI-QDA codebook" in err and "--codebook example_codebook.qdc" in err
+
+
+@pytest.mark.realdata
+@needs_realdata
 def test_real_wide_sheet_refusal_suggests_the_read_that_works(capsys):
     from openpyxl import load_workbook
 

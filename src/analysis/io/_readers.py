@@ -146,7 +146,11 @@ def _detect(path: Path, limits: Limits, *, open_xlsx: bool) -> tuple[str, Workbo
             f"the file is named {suffix} but is {kind}; "
             + ("rename it to .csv" if "CSV" in kind else "it may be damaged or of another kind"),
             file=name)
-    if suffix in {".xls", ".xlsb", ".numbers", ".qdc"}:
+    if suffix == ".qdc":
+        raise UnsupportedFormatError(
+            "a .qdc file is a REFI-QDA codebook (codes and categories), not notes: give it with "
+            f"the notes file, e.g. `check NOTES.qdpx --codebook {name}`", file=name)
+    if suffix in {".xls", ".xlsb", ".numbers"}:
         raise UnsupportedFormatError(f"{suffix} files are not supported yet", file=name)
     if _is_refi_project_xml(path, suffix, name):
         return "qde", None

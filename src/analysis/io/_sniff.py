@@ -49,6 +49,10 @@ _NOTE_HEADERS = {header_key(x) for x in (
     "note", "notes", "text", "content", "quote", "quotation", "excerpt", "segment",
     "fragment", "comment", "statement", "decision", "answer", "response", "text content",
     "quotation content")}
+# a table with one of these is about sessions, not a list of codes with their counts
+_UNIT_HEADERS = {header_key(x) for x in (
+    "group", "session", "date", "document", "documents", "participant", "speaker", "case",
+    "interview", "transcript", "file")}
 _NUMBERED = re.compile(r"^(.*?\D)\s*[-_#.]?\s*(\d{1,3})$")
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[-_ ]?\d+(?:[:._/-]\d+)*$")
 _ATLAS_GROUNDED = re.compile(r"\n\s*(?:Gr|GS)\s*=\s*\d+")
@@ -170,10 +174,10 @@ def suggestions(file: str, sheets: Sequence[tuple[str | None, Sequence[Sequence[
         if many and name is not None:
             base += f" --sheet {_quote(name)}"
         if any(_COUNT_HEADERS.fullmatch(k) for k in keys.values()) and \
-                not any(k in _NOTE_HEADERS for k in keys.values()):
+                not any(k in _UNIT_HEADERS for k in keys.values()):
+            source = file if name is None or not many else f"{file}#{name}"
             out.append(f"{name or file} looks like a codebook or a table of code counts, not "
-                       "notes: give it with the notes file as --codebook "
-                       + _quote(file if name is None else name))
+                       "notes: give it with the notes file as --codebook " + _quote(source))
             continue
         prefixes: dict[str, list[str]] = {}
         for _, text in cells:
