@@ -331,3 +331,13 @@ def test_real_wide_sheet_refusal_suggests_the_read_that_works(capsys):
     assert len(study.notes) == len(codes)
     assert study.notes["theme"].nunique() == len({str(c).strip() for c in codes})
     assert study.log.columns["note"] == "B (Quality Factor mention)"
+
+
+def test_export_on_a_sheet_named_like_the_notes_sheet_is_recognised(tmp_path):
+    # 'Data' is a synonym of the template's notes sheet; its header decides, not its name
+    rows = [["ID", "Quotation Name", "Document", "Quotation Content", "Codes"],
+            ["1:1", "q", "Doc A", "we were tired", "stress: fatigue\nsupport"],
+            ["1:2", "q", "Doc B", "we helped", "support"]]
+    study = read_study(write_xlsx(tmp_path / "atlas.xlsx", {"Data": rows}))
+    assert study.log.layout == "ATLAS.ti quotation export (sheet 'Data')"
+    assert len(study.notes) == sum(len(r[4].splitlines()) for r in rows[1:])

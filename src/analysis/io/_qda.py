@@ -68,8 +68,8 @@ from ._readers import (
     decode_text,
     detect_format,
 )
-from ._schema import sheet_for
-from ._tables import cell_text, note_text, raw_label
+from ._schema import SHEETS, sheet_for
+from ._tables import cell_text, locate_header, note_text, raw_label
 from ._values import is_blank, parse_date, parse_session
 
 __all__ = [
@@ -1579,9 +1579,11 @@ def sniff_qda_layout(path: str | os.PathLike[str], kind: str, *,
             wb = workbook if workbook is not None else Workbook(p)
             try:
                 names = wb.sheet_names
-                specs = [sheet_for(n) for n in names]
-                if any(spec is not None and spec.name == "notes" for spec in specs):
-                    return None  # a template workbook
+                notes = [n for n in names if (spec := sheet_for(n)) is not None
+                         and spec.name == "notes"]
+                if any(n.strip().casefold() == "notes" or locate_header(
+                        wb.peek(n), SHEETS["notes"], needed=2) is not None for n in notes):
+                    return None  # a template workbook (a sheet named e.g. 'Data' must say so)
                 rows = []
                 for name in names:
                     sheet_rows = wb.peek(name)
