@@ -213,6 +213,10 @@ def parse_table(
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
     header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
+    if "quote" in found and "note" not in found and not any(
+            _parse_quote(v) is not None for v in Distinct(cols[found["quote"]]).uniques
+            if not is_blank(v)):
+        found["note"] = found.pop("quote")  # a 'Quote' column of text: the note, as before
 
     # Every matched column except free text is factorized once: blank tests, parsing and
     # categories all work on its distinct values.
@@ -268,7 +272,8 @@ def parse_table(
     for col in spec.columns:
         name = col.name
         if name not in found:
-            out[name] = _absent(name, n, categorical)
+            if name != "quote":  # the quote column is left out when the input has none
+                out[name] = _absent(name, n, categorical)
             continue
         if name in _FREE_TEXT:
             # a note keeps its line breaks and inner spacing
@@ -299,6 +304,11 @@ def parse_table(
                              "of negative, neutral, positive (or -, +, blank)"))
             out[name] = data(dist.labels(lambda v: parse_valence(v) or "")) if categorical \
                 else parsed
+        elif name == "quote":
+            parsed = data(dist.map(_parse_quote))
+            failures.append((name, parsed == None, lambda v: f"quote {_describe(v)} is not "  # noqa: E711
+                             "a mark: use TRUE, x or yes (blank, FALSE or no: not a quote)"))
+            out[name] = np.array([bool(v) for v in parsed.tolist()], dtype=bool)
         elif name in _NUMBERS:
             parsed = data(dist.map(_parse_number, float))
             failures.append((name, np.isnan(parsed) & ~raw_blank,
@@ -378,6 +388,23 @@ def parse_table(
 #: Columns of free text: parsed value by value, never factorized (nearly every value differs).
 _FREE_TEXT = frozenset({"note"})
 _NUMBERS = frozenset({"attendance", "age", "years_experience", "duration_min", "score", "step"})
+
+
+_QUOTE_TRUE = frozenset({"true", "x", "yes", "y", "1", "quote", "✓", "✔", "si", "sì", "ja",
+                         "oui", "vero"})
+_QUOTE_FALSE = frozenset({"false", "no", "n", "0", "-", "falso", "nein", "non"})
+
+
+def _parse_quote(value: object) -> bool | None:
+    """Read a ``quote`` mark: True, False (also for blank), or None when it is not a mark."""
+    if is_blank(value):
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    key = normalize_label(value).casefold()
+    return True if key in _QUOTE_TRUE else False if key in _QUOTE_FALSE else None
 
 
 def _nan_if_none(value: int | None) -> float:
