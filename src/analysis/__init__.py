@@ -21,6 +21,7 @@ __all__ = [
     "Study",
     "__version__",
     "example_path",
+    "explore",
     "read_study",
     "write_study",
     "write_template",
@@ -38,3 +39,13 @@ def example_path() -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("data/example_study.xlsx not found; run `make data` in the checkout")
+
+
+def __getattr__(name: str) -> object:
+    # analysis.explore loads the explorer (and its pandas-only logic) on first use, so
+    # ``import analysis`` stays light; ipywidgets loads only when an explorer is displayed.
+    if name == "explore":
+        from .explorer import explore
+
+        return explore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
