@@ -266,3 +266,20 @@ def test_quote_column_marks_and_text(tmp_path, xlsx):
     plain = read_study(path)
     assert "quote" not in plain.notes
     assert "quote" not in read_study(write_study(plain, tmp_path / "w.xlsx")).notes
+
+
+def test_exploring_one_coder_keeps_every_note(study):
+    from analysis import tables
+
+    notes = tables.one_coder(study.notes)
+    assert len(notes) < len(study.notes)  # the example is partly double-coded
+    ex = explore(study, notes=notes)
+    assert len(ex.select()) == len(notes)
+    assert ex.counts().loc["Total", "notes"] == len(notes)
+    ex.mark_quotes(list(notes.index[:2]))
+    out = ex.to_study()
+    assert len(out.notes) == len(study.notes)
+    assert list(out.notes.index[out.notes["quote"]]) == list(notes.index[:2])
+    with pytest.raises(ValueError, match=r"rows of study\.notes"):
+        explore(study, notes=notes.reset_index(drop=True).set_axis(
+            range(10**6, 10**6 + len(notes))))

@@ -323,6 +323,9 @@ class Explorer:
     ----------
     study : Study
         The study explored; it is not modified (see :meth:`to_study`).
+    notes : pandas.DataFrame, optional
+        The notes to explore, rows of ``study.notes`` (e.g. ``tables.one_coder(study.notes)``,
+        the notes a figure was drawn from); default: all of them.
     codebook : Codebook, optional
         The codebook to start from; default ``Codebook.from_study(study)``.
     sets : {"groups", "categories"} or dict, default "groups"
@@ -343,11 +346,15 @@ class Explorer:
         The current selection (keys of :func:`select_notes`).
     """
 
-    def __init__(self, study: Study, *, codebook: Codebook | None = None,
+    def __init__(self, study: Study, *, notes: pd.DataFrame | None = None,
+                 codebook: Codebook | None = None,
                  sets: str | Mapping[str, Iterable] = "groups", by: str = "theme",
                  limit: int = 20) -> None:
         if not isinstance(study, Study):
             raise TypeError(f"explore needs a Study (read_study(...)), got {type(study).__name__}")
+        if notes is not None and not notes.index.isin(study.notes.index).all():
+            raise ValueError("notes must be rows of study.notes (a filter of it, index kept)")
+        self._base = study.notes if notes is None else notes
         if not isinstance(sets, str):
             sets = {str(k): set(v) for k, v in sets.items()}
         else:
@@ -361,8 +368,8 @@ class Explorer:
         self.by = by
         self.limit = int(limit)
         self.criteria: dict[str, Any] = {}
-        notes = study.notes
-        marked = notes.index[notes["quote"].to_numpy(dtype=bool)] if "quote" in notes else []
+        marked = (study.notes.index[study.notes["quote"].to_numpy(dtype=bool)]
+                  if "quote" in study.notes else [])
         self.quotes: set[Any] = set(marked)
         self._notes: pd.DataFrame | None = None
         self._widget: Any = None
@@ -370,9 +377,9 @@ class Explorer:
     # -- the notes under the recorded codebook ----------------------------------------------
     @property
     def notes(self) -> pd.DataFrame:
-        """The study's notes relabeled by :attr:`codebook`, with a ``quote`` column."""
+        """The notes explored relabeled by :attr:`codebook`, with a ``quote`` column."""
         if self._notes is None:
-            self._notes = self.codebook.apply(self.study.notes)
+            self._notes = self.codebook.apply(self._base)
         out = self._notes.copy()
         out["quote"] = out.index.isin(list(self.quotes))
         return out
@@ -454,7 +461,7 @@ class Explorer:
 
     def quotes_frame(self) -> pd.DataFrame:
         """Return the notes marked as quotes (columns :data:`NOTE_VIEW`), in notes order."""
-        notes = self.notes
+        notes = self.to_study().notes
         return notes.loc[notes["quote"], [c for c in NOTE_VIEW if c in notes]]
 
     # -- trying and recording codebook operations ---------------------------------------------
@@ -495,9 +502,8 @@ class Explorer:
     def changes(self, *, changed_only: bool = True) -> pd.DataFrame:
         """Return the themes the trial changes (:func:`theme_changes`); empty without one."""
         if self.trial is None:
-            return theme_changes(self.study.notes, self.codebook, self.codebook)
-        return theme_changes(self.study.notes, self.codebook, self.trial,
-                             changed_only=changed_only)
+            return theme_changes(self._base, self.codebook, self.codebook)
+        return theme_changes(self._base, self.codebook, self.trial, changed_only=changed_only)
 
     def record(self) -> Codebook:
         """Record the trial in the codebook (its history gains the step) and return it.
@@ -524,14 +530,14 @@ class Explorer:
     def to_study(self) -> Study:
         """Return the study with the recorded codebook and the marked quotes.
 
-        The notes are relabeled by :attr:`codebook` and carry a boolean ``quote`` column;
-        ``codebook`` and ``history`` are the recorded codebook's, so
-        :func:`analysis.write_study` saves the quotes (notes sheet) and every operation
-        (``codebook_history`` sheet). The explored study is not modified.
+        All the study's notes (not only those explored) are relabeled by :attr:`codebook`
+        and carry a boolean ``quote`` column; ``codebook`` and ``history`` are the recorded
+        codebook's, so :func:`analysis.write_study` saves the quotes (notes sheet) and every
+        operation (``codebook_history`` sheet). The explored study is not modified.
         """
         history = self.codebook.history_frame()
-        notes = self.notes
-        notes["quote"] = notes["quote"].astype(bool)
+        notes = self.codebook.apply(self.study.notes)
+        notes["quote"] = notes.index.isin(list(self.quotes))
         return dataclasses.replace(self.study, notes=notes, codebook=self.codebook.table,
                                    history=history if len(history) else None)
 
@@ -633,7 +639,8 @@ def _kernel_with_widgets() -> bool:
     return True
 
 
-def explore(study: Study, *, codebook: Codebook | None = None,
+def explore(study: Study, *, notes: pd.DataFrame | None = None,
+            codebook: Codebook | None = None,
             sets: str | Mapping[str, Iterable] = "groups", by: str = "theme",
             limit: int = 20, **criteria: Any) -> Explorer:
     """Explore a study's notes in a notebook: by theme, group, region; quotes; codebook trials.
@@ -642,6 +649,9 @@ def explore(study: Study, *, codebook: Codebook | None = None,
     ----------
     study : Study
         The study (``read_study(...)``); never modified.
+    notes : pandas.DataFrame, optional
+        Explore only these rows of ``study.notes`` (e.g. ``tables.one_coder(study.notes)``,
+        as drawn in a figure); quotes and :meth:`Explorer.to_study` still cover every note.
     codebook : Codebook, optional
         Start from this codebook instead of the study's.
     sets : {"groups", "categories"} or dict, default "groups"
@@ -662,7 +672,7 @@ def explore(study: Study, *, codebook: Codebook | None = None,
         ``try_split`` / ``try_rename`` / ``try_move``, ``changes``, ``record``,
         ``to_study`` (then :func:`analysis.write_study` saves quotes and history).
     """
-    explorer = Explorer(study, codebook=codebook, sets=sets, by=by, limit=limit)
+    explorer = Explorer(study, notes=notes, codebook=codebook, sets=sets, by=by, limit=limit)
     if criteria:
         explorer.select(**criteria)
     return explorer
