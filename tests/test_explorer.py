@@ -283,3 +283,22 @@ def test_exploring_one_coder_keeps_every_note(study):
     with pytest.raises(ValueError, match=r"rows of study\.notes"):
         explore(study, notes=notes.reset_index(drop=True).set_axis(
             range(10**6, 10**6 + len(notes))))
+
+
+def test_widget_follows_changes_made_in_code(study):
+    pytest.importorskip("ipywidgets")
+    ex = explore(study, theme="Hope")
+    ex.widget()
+    w = ex._widget
+    assert (w.by.value, w.value.value) == ("theme", "Hope")
+    ex.select(group="Group 2", text="phone")
+    assert (w.by.value, w.value.value, w.text.value) == ("group", "Group 2", "phone")
+    expected = study.notes[(study.notes["group"] == "Group 2")
+                           & study.notes["note"].fillna("").str.contains("phone", case=False)]
+    assert [v for _, v in w.notes.options] == list(expected.index)
+    ex.mark_quotes(list(expected.index[:1]))
+    assert w.notes.options[0][0].startswith("[quote] ")
+    ex.try_move("Hope", "Elsewhere")
+    assert "Elsewhere" in w.changes.value
+    ex.discard()
+    assert "Elsewhere" not in w.changes.value

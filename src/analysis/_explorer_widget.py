@@ -7,6 +7,8 @@ computed here. Imported only when a notebook displays an explorer (ipywidgets co
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -31,11 +33,28 @@ _BY_CHOICES: tuple[tuple[str, str | None, str | None], ...] = (
 )
 
 
+def _event(method: Callable[..., None]) -> Callable[..., None]:
+    """Run an event handler unless the widget is already updating itself."""
+
+    @functools.wraps(method)
+    def handler(self: ExplorerWidget, *args: Any) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            method(self, *args)
+        finally:
+            self._busy = False
+
+    return handler
+
+
 class ExplorerWidget:
     """Controls bound to an :class:`~analysis.explorer.Explorer`; ``box`` is what is shown."""
 
     def __init__(self, explorer: Explorer) -> None:
         self.ex = explorer
+        self._busy = True  # no events while the controls are built
         wide = w.Layout(width="26em")
         self.by = w.Dropdown(options=[c[0] for c in _BY_CHOICES], description="Show by",
                              layout=wide)
@@ -87,6 +106,14 @@ class ExplorerWidget:
         self.box.set_title(1, "Codebook")
         self.box.add_class("analysis-explorer")
         self._restore()
+        self._busy = False
+
+    @_event
+    def refresh(self) -> None:
+        """Show the explorer's state after a method was called from code."""
+        self.themes.options = self.ex.codebook.themes
+        self._restore()
+        self._redraw_changes()
 
     # -- reading the explorer's state into the controls ----------------------------------------
     def _restore(self) -> None:
@@ -100,6 +127,7 @@ class ExplorerWidget:
             for _label, value in self.value.options:
                 if value == wanted:
                     self.value.value = value
+        self.text.value = str(crit.get("text", ""))
         self._redraw()
 
     def _criterion(self) -> str | None:
@@ -119,13 +147,19 @@ class ExplorerWidget:
                                        else counts.index) if str(c) in counts.index]
             options = [(f"{v} ({int(counts[v])})", v) for v in levels]
         self.value.options = options or [(_ALL, None)]
+        self.value.disabled = key is None
 
     # -- events ---------------------------------------------------------------------------------
+    @_event
     def _on_by(self, _: Any) -> None:
         self._fill_values()
-        self._on_select(None)
+        self._select()
 
+    @_event
     def _on_select(self, _: Any) -> None:
+        self._select()
+
+    def _select(self) -> None:
         key = self._criterion()
         criteria: dict[str, Any] = {}
         if key is not None and self.value.value is not None:
@@ -139,11 +173,13 @@ class ExplorerWidget:
             return
         self._redraw()
 
+    @_event
     def _quote(self, quote: bool) -> None:
         rows = list(self.notes.value)
         self.ex.mark_quotes(rows, quote=quote)
         self._redraw(keep=rows)
 
+    @_event
     def _try(self) -> None:
         op, themes = self.operation.value, list(self.themes.value)
         target, comment = self.target.value.strip(), self.comment.value.strip() or None
@@ -166,6 +202,7 @@ class ExplorerWidget:
         self.message.value = f"<p>Trying (not recorded): {escape(self.ex.trial_step)}</p>"
         self._redraw_changes()
 
+    @_event
     def _record(self) -> None:
         try:
             self.ex.record()
@@ -175,10 +212,10 @@ class ExplorerWidget:
         steps = len(self.ex.codebook.history_frame())
         self.message.value = f"<p>Recorded: the codebook history has {steps} operations.</p>"
         self.themes.options = self.ex.codebook.themes
-        self._fill_values()
-        self._on_select(None)
+        self._restore()
         self._redraw_changes()
 
+    @_event
     def _discard(self) -> None:
         self.ex.discard()
         self.message.value = "<p>Discarded.</p>"

@@ -397,6 +397,7 @@ class Explorer:
         criteria = {k: v for k, v in criteria.items() if v is not None and v != ""}
         frame = select_notes(self.notes, sets=self.sets, by=self.by, **criteria)
         self.criteria = criteria
+        self._changed()
         return frame[[c for c in NOTE_VIEW if c in frame]]
 
     def selected(self) -> pd.DataFrame:
@@ -457,6 +458,7 @@ class Explorer:
             self.quotes.update(ids)
         else:
             self.quotes.difference_update(ids)
+        self._changed()
         return len(self.quotes)
 
     def quotes_frame(self) -> pd.DataFrame:
@@ -481,6 +483,7 @@ class Explorer:
         self.trial_step = " ".join(f"{k}={step[k]!r}" for k in ("operation", "themes", "target",
                                                               "category", "rule")
                                    if step[k] is not None and step[k] == step[k])
+        self._changed()
         return self.changes()
 
     def try_merge(self, themes: list[str], into: str, **kwargs: Any) -> pd.DataFrame:
@@ -520,11 +523,18 @@ class Explorer:
         self._notes = None
         self.criteria = {k: v for k, v in self.criteria.items() if k in ("group", "valence",
                                                                        "speaker", "text")}
+        self._changed()
         return self.codebook
 
     def discard(self) -> None:
         """Drop the operation being tried."""
         self.trial, self.trial_step = None, None
+        self._changed()
+
+    def _changed(self) -> None:
+        """Show a change made from code in the widget, when one is displayed."""
+        if self._widget is not None:
+            self._widget.refresh()
 
     # -- the result ------------------------------------------------------------------------------
     def to_study(self) -> Study:
