@@ -465,7 +465,7 @@ class Codebook:
             applied = self.apply(notes).dropna(subset=["theme"])
             theme = applied["theme"].astype(str)
             n_notes = theme.value_counts().to_dict()
-            pairs = applied[["group", "session"]].astype(str).agg(" #".join, axis=1)
+            pairs = applied["group"].astype(str) + " #" + applied["session"].astype(str)
             n_sessions = pairs.groupby(theme).nunique().to_dict()
             known = set(table["theme"])
             extra = [t for t in dict.fromkeys(theme) if t not in known]
