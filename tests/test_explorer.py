@@ -302,3 +302,13 @@ def test_widget_follows_changes_made_in_code(study):
     assert "Elsewhere" in w.changes.value
     ex.discard()
     assert "Elsewhere" not in w.changes.value
+
+
+def test_building_the_widget_keeps_the_selection(study):
+    pytest.importorskip("ipywidgets")
+    ex = explore(study, theme="Online interviews", text="speak freely")
+    before = list(ex.selected().index)
+    ex.widget()
+    assert ex.criteria == {"theme": "Online interviews", "text": "speak freely"}
+    assert list(ex.selected().index) == before
+    assert [v for _, v in ex._widget.notes.options] == before
