@@ -261,6 +261,13 @@ def test_quote_column_marks_and_text(tmp_path, xlsx):
     text.write_text("group,session,theme,Quote\nG1,1,Fear,she said so\n", encoding="utf-8")
     study = read_study(text)
     assert study.notes["note"].tolist() == ["she said so"] and "quote" not in study.notes
+    # next to a note column it is a second note column, reported as before, no row lost
+    both = tmp_path / "both.csv"
+    both.write_text("group,session,theme,note,Quote\nG1,1,Fear,a,she said so\n",
+                    encoding="utf-8")
+    study = read_study(both)
+    assert study.notes["note"].tolist() == ["a"] and not study.log.rejected
+    assert "column 'note' appears 2 times" in study.log.errors[0].message
     # a workbook without the column has none, and writing does not add one
     path = xlsx({"notes": notes_rows([("G1", 1, None, "Fear", "negative", "n")])})
     plain = read_study(path)

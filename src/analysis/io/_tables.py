@@ -213,10 +213,13 @@ def parse_table(
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
     header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
-    if "quote" in found and "note" not in found and not any(
-            _parse_quote(v) is not None for v in Distinct(cols[found["quote"]]).uniques
-            if not is_blank(v)):
-        found["note"] = found.pop("quote")  # a 'Quote' column of text: the note, as before
+    if "quote" in found and not any(_parse_quote(v) is not None for v in
+                                    Distinct(cols[found["quote"]]).uniques if not is_blank(v)):
+        # a 'Quote' column of text is a note column, as before the quote marks existed
+        idxs = sorted([found.pop("quote"), *([found["note"]] if "note" in found else [])])
+        found["note"] = idxs[0]
+        if len(idxs) > 1:
+            duplicated.append(("note", idxs))
 
     # Every matched column except free text is factorized once: blank tests, parsing and
     # categories all work on its distinct values.
