@@ -213,8 +213,9 @@ def parse_table(
     headers = list(rows[h]) + [None] * (width - len(rows[h]))
     found, duplicated, extra = match_headers(spec, headers)
     header_text = {i: cell_text(v) for i, v in enumerate(headers) if not is_blank(v)}
-    if "quote" in found and not any(_parse_quote(v) is not None for v in
-                                    Distinct(cols[found["quote"]]).uniques if not is_blank(v)):
+    quoted = ([v for v in Distinct(cols[found["quote"]]).uniques if not is_blank(v)]
+              if "quote" in found else [])
+    if quoted and all(_parse_quote(v) is None for v in quoted):
         # a 'Quote' column of text is a note column, as before the quote marks existed
         idxs = sorted([found.pop("quote"), *([found["note"]] if "note" in found else [])])
         found["note"] = idxs[0]
