@@ -21,6 +21,7 @@ __all__ = [
     "Study",
     "__version__",
     "example_path",
+    "explore",
     "load_example",
     "read_study",
     "write_study",
@@ -71,3 +72,13 @@ def load_example() -> Study:
     {'notes': 711, 'groups': 3, 'sessions': 28, 'themes': 33}
     """
     return read_study(example_path())
+
+
+def __getattr__(name: str) -> object:
+    # analysis.explore loads the explorer (and its pandas-only logic) on first use, so
+    # ``import analysis`` stays light; ipywidgets loads only when an explorer is displayed.
+    if name == "explore":
+        from .explorer import explore
+
+        return explore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -329,8 +329,10 @@ class Codebook:
     def from_study(cls, study: Any) -> Codebook:
         """Return the codebook of a study (its ``codebook`` table and ``history``)."""
         history = getattr(study, "history", None)
-        return cls(study.codebook, categories=list(study.notes["category"].cat.categories),
-                   history=history if history is not None and len(history) else None)
+        out = cls(study.codebook, categories=list(study.notes["category"].cat.categories),
+                  history=history if history is not None and len(history) else None)
+        out._notes = study.notes  # counted in the notebook display
+        return out
 
     @classmethod
     def read(cls, path: str | os.PathLike[str], *,
@@ -449,6 +451,93 @@ class Codebook:
 
     __hash__ = None  # type: ignore[assignment]
 
+    # -- notebook display ------------------------------------------------------------------
+    #: Notes counted in the display (set by :meth:`from_study` and :meth:`counting`).
+    _notes: pd.DataFrame | None = None
+
+    def counting(self, notes: pd.DataFrame | None) -> Codebook:
+        """Return this codebook set to show, in notebooks, how many notes each theme has.
+
+        The notes are relabeled by the codebook's history (:meth:`apply`) before counting, so
+        the counts follow every merge, split and move. ``None`` turns the counts off.
+        """
+        out = Codebook(self._table, categories=self._categories, history=self._history)
+        out._notes = notes
+        return out
+
+    def theme_counts(self, notes: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Return the codebook with the notes and sessions of each theme.
+
+        Parameters
+        ----------
+        notes : pandas.DataFrame, optional
+            The notes to count, relabeled by :meth:`apply`; default: those given to
+            :meth:`from_study` or :meth:`counting` (without any, the counts are 0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``category, theme, definition, aliases, notes, sessions`` (int; sessions
+            are distinct group-session pairs), one row per theme, in category then codebook
+            order; themes of the notes missing from the codebook last, without a category.
+        """
+        notes = self._notes if notes is None else notes
+        table = self._table.copy()
+        order = {c: i for i, c in enumerate(self._categories)}
+        table["_order"] = table["category"].map(lambda c: order.get(c, len(order)))
+        table = table.sort_values("_order", kind="stable").drop(columns="_order")
+        table = table[["category", "theme", "definition", "aliases"]].reset_index(drop=True)
+        n_notes: dict[str, int] = {}
+        n_sessions: dict[str, int] = {}
+        if notes is not None and len(notes):
+            applied = self.apply(notes).dropna(subset=["theme"])
+            theme = applied["theme"].astype(str)
+            n_notes = theme.value_counts().to_dict()
+            pairs = applied["group"].astype(str) + " #" + applied["session"].astype(str)
+            n_sessions = pairs.groupby(theme).nunique().to_dict()
+            known = set(table["theme"])
+            extra = [t for t in dict.fromkeys(theme) if t not in known]
+            if extra:
+                table = pd.concat([table, pd.DataFrame({"theme": extra})], ignore_index=True)
+        table["notes"] = table["theme"].map(lambda t: int(n_notes.get(t, 0))).astype("int64")
+        table["sessions"] = table["theme"].map(lambda t: int(n_sessions.get(t, 0))
+                                               ).astype("int64")
+        return table
+
+    def _display(self) -> Any:
+        from ._display import Block, Report
+
+        counted = self._notes is not None
+        table = self.theme_counts()
+        blocks = []
+        summary = []
+        for cat in self._categories:
+            part = table[table["category"] == cat]
+            text = f"{cat}: {len(part)} theme{'s' if len(part) != 1 else ''}"
+            summary.append(text + (f", {int(part['notes'].sum())} notes" if counted else ""))
+        blocks.append(Block("Categories", lines=summary))
+        columns = ["category", "theme", "definition", *(["notes", "sessions"] if counted else [])]
+        rows = []
+        previous = None
+        for rec in table.to_dict("records"):
+            cat = rec["category"] if rec["category"] != previous else ""
+            previous = rec["category"]
+            row = [cat if cat == cat else "(none)", rec["theme"], rec["definition"]]
+            rows.append(row + ([rec["notes"], rec["sessions"]] if counted else []))
+        blocks.append(Block("Themes", columns=columns, rows=rows, limit=40, noun="themes"))
+        if len(self._history):
+            hist = self._history
+            blocks.append(Block(f"History ({len(hist)} operations)", columns=list(hist.columns),
+                                rows=hist.to_numpy().tolist(), noun="operations"))
+        return Report(f"Codebook: {len(self)} themes in {len(self._categories)} categories",
+                      blocks)
+
+    def _repr_html_(self) -> str:
+        return self._display().html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._display().text())
+
     # -- refinement operations ---------------------------------------------------------------
     def _row(self, theme: str) -> int:
         keys = self._table["theme"].map(label_key)
@@ -466,7 +555,9 @@ class Codebook:
         row["step"] = len(history) + 1
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True) \
             if len(history) else pd.DataFrame([row], columns=list(HISTORY_COLUMNS))
-        return Codebook(table, categories=categories, history=history)
+        out = Codebook(table, categories=categories, history=history)
+        out._notes = self._notes
+        return out
 
     def merge(self, themes: list[str], into: str, *, category: str | None = None,
               definition: str | None = None, comment: str | None = None) -> Codebook:

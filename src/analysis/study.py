@@ -331,6 +331,47 @@ class ImportLog:
         """Return the notes moved by ``majority`` (source, theme, category, to_category)."""
         cols = ["source", "theme", "category", "to_category"]
         return pd.DataFrame([[getattr(m, c) for c in cols] for m in self.moves], columns=cols)
+    # -- notebook display ---------------------------------------------------------------------
+    def _display_blocks(self) -> list[Any]:
+        """Blocks shared by the displays of the log and of a study (see :mod:`._display`)."""
+        from ._display import Block, problem_blocks
+
+        blocks = []
+        layout = getattr(self, "layout", None)
+        columns = getattr(self, "columns", None) or {}
+        lines = [f"read {self.read}, kept {self.kept}, rejected {len(self.rejected)}"]
+        if self.files:
+            lines.insert(0, f"files: {', '.join(self.files)}")
+        if layout:
+            lines.append(f"layout: {layout}")
+        blocks.append(Block("Records", lines=lines))
+        if len(self.sheets) > 1 or self.rejected:
+            frame = self.by_sheet()
+            blocks.append(Block("By sheet", columns=["sheet", "read", "kept", "rejected"],
+                                rows=[(name, *map(int, row)) for name, row in
+                                      zip(frame.index, frame.to_numpy(), strict=True)],
+                                noun="sheets"))
+        if columns:
+            blocks.append(Block("Columns read", columns=["role", "column"],
+                                rows=list(dict(columns).items()), limit=20, noun="columns"))
+        blocks.extend(problem_blocks(self.errors, self.rejected, self.warnings))
+        if self.merges:
+            blocks.append(Block(f"Theme labels merged ({len(self.merges)})",
+                                columns=["raw", "counted as", "reason", "records", "first at"],
+                                rows=[(m.raw, m.theme, m.reason, m.count, m.first_source)
+                                      for m in self.merges], noun="labels"))
+        return blocks
+
+    def _display(self) -> Any:
+        from ._display import Report
+
+        return Report("Import log", self._display_blocks())
+
+    def _repr_html_(self) -> str:
+        return self._display().html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._display().text())
 
 
 def _problems_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -425,3 +466,29 @@ class Study:
             "categories": len(self.categories),
             "rejected": len(self.log.rejected),
         }
+
+    # -- notebook display ---------------------------------------------------------------------
+    def _display(self) -> Any:
+        """Return the study as a short report: counts, layout and columns read, problems."""
+        from ._display import Block, Report
+
+        name = self.source.name if self.source is not None else "(not read from a file)"
+        counts = self.summary()
+        blocks = [Block("Counts", columns=list(counts), rows=[tuple(counts.values())])]
+        if self.categories:
+            blocks.append(Block("Categories", lines=["; ".join(self.categories)]))
+        log_blocks = self.log._display_blocks()
+        read_from = self.notes.attrs.get("layout", {}).get("columns")
+        if read_from and not getattr(self.log, "columns", None):  # template and CSV readers
+            at = 2 if len(log_blocks) > 1 and log_blocks[1].title == "By sheet" else 1
+            log_blocks.insert(at, Block("Columns read (notes)", columns=["role", "column"],
+                                        rows=list(dict(read_from).items()), limit=20,
+                                        noun="columns"))
+        blocks.extend(log_blocks)
+        return Report(f"Study: {name}", blocks)
+
+    def _repr_html_(self) -> str:
+        return self._display().html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._display().text())

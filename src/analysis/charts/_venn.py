@@ -459,9 +459,10 @@ def venn(
     matplotlib_venn._common.VennDiagram
         The diagram: ``get_patch_by_id('110')``, ``get_label_by_id('110')`` and
         ``get_label_by_id('A')`` give the region patches, region labels and set labels.
-        Three attributes are added: ``ax`` (the Axes), ``weighted`` (whether the circles
-        were drawn area-proportional after any fallback) and ``member_labels``
-        (``{region id: Text}`` of the member lists).
+        Four attributes are added: ``ax`` (the Axes), ``weighted`` (whether the circles
+        were drawn area-proportional after any fallback), ``member_labels``
+        (``{region id: Text}`` of the member lists) and ``regions`` (the
+        :func:`venn_regions` table drawn, which the notebook display shows).
 
     Raises
     ------
@@ -479,9 +480,9 @@ def venn(
     Three weighted circles match the set sizes and pairwise overlaps only approximately
     (three circles cannot fit every combination of seven areas); the labels always give
     the exact numbers. Member lists are fitted to the figure as it is when drawn; draw other
-    parts of a shared figure first. In a notebook, assign the result (``v = venn(...)``):
-    a cell whose last value is a diagram object prints its memory address, which changes at
-    every run and breaks ``pytest --nbval``; print :func:`venn_regions` beside the figure.
+    parts of a shared figure first. In a notebook, a cell whose last value is the diagram
+    shows its regions as a table (region, sets, size, share, members) beside the figure; the
+    table is the same at every run, so ``pytest --nbval`` can compare it.
 
     Examples
     --------
@@ -570,6 +571,8 @@ def venn(
     diagram.ax = ax
     diagram.weighted = weighted
     diagram.member_labels = member_labels
+    diagram.regions = regions
+    diagram.__class__ = _displayed(type(diagram))
     return diagram
 
 
@@ -816,7 +819,70 @@ def group_venn(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+# --------------------------------------------------------------------------------------------
+# notebook displays: the numbers drawn, as a table (deterministic, for nbval)
+# --------------------------------------------------------------------------------------------
+
+
+def _regions_display(kind: str, regions: pd.DataFrame, names: list[str], note: str = "") -> Any:
+    """Return the regions of a diagram as a display report (see :mod:`analysis._display`)."""
+    from .._display import Block, Report
+
+    rows = []
+    for rec in regions.to_dict("records"):
+        inside = " & ".join(n for n in names if rec[n])
+        members = [str(m) for m in rec["members"]]
+        listed = ", ".join(members[:8]) + (f", ... and {len(members) - 8} more"
+                                            if len(members) > 8 else "")
+        share = "" if rec["share"] != rec["share"] else f"{rec['share']:.0%}"
+        rows.append((rec["region"], inside, int(rec["size"]), share, listed))
+    sizes = ", ".join(f"{n} ({int(regions.loc[regions[n], 'size'].sum())})" for n in names)
+    lines = [f"sets (members): {sizes}"] + ([note] if note else [])
+    return Report(f"{kind} of {len(names)} sets", [
+        Block("", lines=lines),
+        Block("Regions (members in exactly these sets)",
+              columns=["region", "in", "size", "share", "members"], rows=rows, limit=16,
+              noun="regions"),
+    ])
+
+
+class _RegionsDisplay:
+    """Mix-in showing a Venn diagram's regions (``regions``) in notebooks."""
+
+    regions: pd.DataFrame
+
+    def _display(self) -> Any:
+        names = [c for c in self.regions.columns if c not in _RESERVED]
+        weighted = getattr(self, "weighted", None)
+        note = {True: "area-proportional circles", False: "schematic (unweighted) circles"
+                }.get(weighted, "")
+        return _regions_display("Venn diagram", self.regions, names, note)
+
+    def __repr__(self) -> str:
+        names = [c for c in self.regions.columns if c not in _RESERVED]
+        return (f"<Venn diagram of {len(names)} sets ({', '.join(names)}): "
+                f"{int(self.regions['size'].sum())} members>")
+
+    def _repr_html_(self) -> str:
+        return self._display().html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._display().text())
+
+
+_DISPLAYED: dict[type, type] = {}
+
+
+def _displayed(base: type) -> type:
+    """Return a subclass of matplotlib-venn's diagram class that displays its regions."""
+    if base not in _DISPLAYED:
+        _DISPLAYED[base] = type(base.__name__, (_RegionsDisplay, base),
+                                {"__module__": __name__,
+                                 "__doc__": base.__doc__})
+    return _DISPLAYED[base]
+
+
+@dataclass(repr=False)
 class UpSetAxes:
     """The parts of an UpSet plot drawn by :func:`upset`.
 
@@ -832,12 +898,35 @@ class UpSetAxes:
     totals : matplotlib.axes.Axes or None
         Horizontal bars of the set sizes, left of the set names (None when drawn into a
         given ``ax``: the sizes are then written in the set names).
+    data : pandas.DataFrame or None
+        The intersections drawn (:func:`upset_data`), left to right; shown as a table when
+        the object is the last value of a notebook cell.
     """
 
     figure: Figure
     intersections: Axes
     matrix: Axes
     totals: Axes | None
+    data: pd.DataFrame | None = None
+
+    def _display(self) -> Any:
+        from .._display import Block, Report
+
+        if self.data is None:
+            return Report("UpSet plot", [Block("", lines=["intersections not recorded"])])
+        names = [c for c in self.data.columns if c not in _RESERVED]
+        return _regions_display("UpSet plot", self.data, names,
+                                "intersections left to right as drawn")
+
+    def __repr__(self) -> str:
+        k = "?" if self.data is None else len(self.data)
+        return f"<UpSet plot: {k} intersections>"
+
+    def _repr_html_(self) -> str:
+        return self._display().html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._display().text())
 
 
 def upset(
@@ -972,7 +1061,7 @@ def upset(
             totals.tick_params(axis="y", left=False, labelleft=False)
             totals.spines["left"].set_visible(False)
             totals.margins(x=0.25)
-    return UpSetAxes(figure=fig, intersections=bars, matrix=matrix, totals=totals)
+    return UpSetAxes(figure=fig, intersections=bars, matrix=matrix, totals=totals, data=data)
 
 
 def set_diagram(sets: Mapping[Any, Iterable], **kwargs: Any) -> VennDiagram | UpSetAxes:

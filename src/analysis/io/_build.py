@@ -308,6 +308,8 @@ def build_study(
     filed = codebook["category"].notna() & (codebook["category"].astype(object) != "")
     tidy = apply_codebook(tidy, codebook.loc[filed, ["theme", "category"]])
     tidy = tidy[list(NOTE_COLUMNS)]
+    if "quote" in notes:  # optional: notes marked to quote in the report
+        tidy["quote"] = np.asarray(notes["quote"].astype("boolean").fillna(False), dtype=bool)
 
     sessions = sessions[[c for c in sessions.columns if c != "source" and c != "_row"]]
     sessions["group"] = pd.Categorical(sessions["group"], categories=groups, ordered=True)

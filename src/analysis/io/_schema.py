@@ -80,6 +80,10 @@ NOTES = SheetSpec(
                ("participant", "pseudonym", "who")),
         Column("coder", False, "Who noted it (for double coding).",
                ("codedby", "rater", "annotator", "codificatore")),
+        Column("quote", False,
+               "Mark a note to quote in the report: TRUE, x or yes (blank = not a quote). A "
+               "'quote' column holding text and no 'note' column is read as the note.",
+               ("quoted", "forreport", "citazione")),
     ),
     ("note", "data", "codings", "themes"),
 )

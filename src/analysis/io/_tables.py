@@ -231,6 +231,14 @@ def parse_table(
                                                            mapping)
         for message in notes_:
             log.warnings.append(Problem(message, **where, row=h + 1, severity="warning"))
+    quoted = ([v for v in Distinct(cols[found["quote"]]).uniques if not is_blank(v)]
+              if "quote" in found else [])
+    if quoted and all(_parse_quote(v) is None for v in quoted):
+        # a 'Quote' column of text is a note column, as before the quote marks existed
+        idxs = sorted([found.pop("quote"), *([found["note"]] if "note" in found else [])])
+        found["note"] = idxs[0]
+        if len(idxs) > 1:
+            duplicated.append(("note", idxs))
 
     # Every matched column except free text is factorized once: blank tests, parsing and
     # categories all work on its distinct values.
@@ -302,6 +310,8 @@ def parse_table(
     for col in spec.columns:
         name = col.name
         if name not in found:
+            if name == "quote":  # the quote column is left out when the input has none
+                continue
             if name == "group" and default_group is not None and spec.name == "notes":
                 out[name] = np.full(n, default_group, dtype=object)
             elif name == "session" and default_group is not None and "date" not in found:
@@ -338,6 +348,11 @@ def parse_table(
                              "of negative, neutral, positive (or -, +, blank)"))
             out[name] = data(dist.labels(lambda v: parse_valence(v) or "")) if categorical \
                 else parsed
+        elif name == "quote":
+            parsed = data(dist.map(_parse_quote))
+            failures.append((name, parsed == None, lambda v: f"quote {_describe(v)} is not "  # noqa: E711
+                             "a mark: use TRUE, x or yes (blank, FALSE or no: not a quote)"))
+            out[name] = np.array([bool(v) for v in parsed.tolist()], dtype=bool)
         elif name in _NUMBERS:
             parsed = data(dist.map(_parse_number, float))
             failures.append((name, np.isnan(parsed) & ~raw_blank,
@@ -516,6 +531,23 @@ def split_codes(parsed: ParsedTable, sep: str, *, file: str, sheet: str | None) 
 #: Columns of free text: parsed value by value, never factorized (nearly every value differs).
 _FREE_TEXT = frozenset({"note"})
 _NUMBERS = frozenset({"attendance", "age", "years_experience", "duration_min", "score", "step"})
+
+
+_QUOTE_TRUE = frozenset({"true", "x", "yes", "y", "1", "quote", "✓", "✔", "si", "sì", "ja",
+                         "oui", "vero"})
+_QUOTE_FALSE = frozenset({"false", "no", "n", "0", "-", "falso", "nein", "non"})
+
+
+def _parse_quote(value: object) -> bool | None:
+    """Read a ``quote`` mark: True, False (also for blank), or None when it is not a mark."""
+    if is_blank(value):
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    key = normalize_label(value).casefold()
+    return True if key in _QUOTE_TRUE else False if key in _QUOTE_FALSE else None
 
 
 def _nan_if_none(value: int | None) -> float:
