@@ -336,8 +336,17 @@ def agreement(
     unit = (f"{level} presence (noted at least once) per double-coded group-session; "
             f"{scope}")
     rows, index = [], []
+    # the rows of each theme, found in one pass (a mask per theme costs units x themes)
+    codes, uniques = pd.factorize(labels)
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))
+    start = int((codes < 0).sum())
+    position = {name: i for i, name in enumerate(uniques)}
     for name in _levels(notes[level]):
-        rows.append(_indices(matrix[labels == name]))
+        i = position.get(name)
+        rows_of = (order[start + (ends[i - 1] if i else 0): start + ends[i]]
+                   if i is not None else order[:0])
+        rows.append(_indices(matrix[rows_of]))
         index.append(name)
     rows.append(_indices(matrix))
     index.append("All")
