@@ -75,6 +75,10 @@ def _limits(args: argparse.Namespace) -> Limits:
         raised["max_rows"] = args.max_rows
     if getattr(args, "max_cells", None):
         raised["max_cells"] = args.max_cells
+    if getattr(args, "max_columns", None):
+        raised["max_columns"] = args.max_columns
+    if getattr(args, "max_ratio", None):
+        raised["max_ratio"] = args.max_ratio
     return Limits(**raised)
 
 
@@ -240,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-cells", type=_count, metavar="N",
                        help="raise the cells-per-sheet limit, rows times columns "
                             f"(default {Limits.max_cells:,})")
+        p.add_argument("--max-columns", type=_count, metavar="N",
+                       help="raise the columns-per-sheet limit "
+                            f"(default {Limits.max_columns:,})")
+        p.add_argument("--max-ratio", type=float, metavar="X",
+                       help="raise the compression-ratio limit of a workbook's parts "
+                            f"(default {Limits.max_ratio:g})")
         cols = p.add_argument_group(
             "which column is which (any table: template, CSV, wide sheets, exports)")
         cols.add_argument("--column", action="append", metavar="ROLE=HEADER",

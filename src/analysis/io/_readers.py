@@ -50,9 +50,12 @@ _IGNORED_SHEETS = {"readme", "about", "info", "instructions", "istruzioni", "leg
 class Limits:
     """Size limits checked before a file is read into memory.
 
-    Raise one by passing e.g. ``limits=Limits(max_rows=5_000_000)`` to
-    :func:`~analysis.read_study`, or ``--max-mb``, ``--max-rows``, ``--max-cells`` on the
-    command line.
+    The defaults are what Excel and LibreOffice can hold (1,048,576 rows by 16,384 columns)
+    and what their files look like (compressed at most a few dozen times), so any file a
+    spreadsheet program wrote is read, and a file built to exhaust memory is refused before
+    it is parsed. Raise one for a genuine file by passing e.g.
+    ``limits=Limits(max_rows=5_000_000)`` to :func:`~analysis.read_study`, or ``--max-mb``,
+    ``--max-rows``, ``--max-columns``, ``--max-cells``, ``--max-ratio`` on the command line.
 
     Attributes
     ----------
@@ -63,23 +66,44 @@ class Limits:
         zip bomb is refused before a byte is inflated.
     max_rows : int
         Most rows in one sheet (CSV: records), counted down to the last row that holds a
-        value (default 2,000,000; Excel itself stops at 1,048,576).
+        value (default 1,048,576, the last row of an Excel or LibreOffice sheet).
+    max_columns : int
+        Most columns in one sheet (CSV: fields in a record), counted to the last column
+        that holds a value (default 16,384, Excel's last column ``XFD``).
     max_cells : int
         Most cells in one sheet, counted as rows times columns of the area from ``A1`` to the
         last used row and column (default 50,000,000), because that whole area is read into
         memory, blank cells included. A CSV file counts its records times its widest record.
+    max_ratio : float
+        Largest compression ratio (inflated size / stored size) of a workbook part over
+        1 MiB inflated (default 100). Workbooks written by Excel, LibreOffice and openpyxl
+        compress 6-10 times; a sheet of formatted empty rows, the most compressible thing
+        they write, 9-28 times. Deflate reaches about 1,000 on repeated content, which is
+        what a zip bomb holds.
 
     Notes
     -----
     Rows and cells are counted from the workbook's XML (or the CSV text) before the sheet is
     read, so a small file that claims a huge area (a "cell bomb") is refused instead of
-    exhausting memory. Cells with formatting but no value do not count.
+    exhausting memory. Cells with formatting but no value do not count. A sheet whose
+    ``<dimension>`` element (written at its top by spreadsheet programs) declares more rows
+    or columns than both the limits and any spreadsheet program allow is refused before
+    its rows are scanned; one that understates its size is still measured by the scan.
     """
 
     max_file_mb: float = 500
     max_uncompressed_mb: float = 2048
-    max_rows: int = 2_000_000
+    max_rows: int = 1_048_576
     max_cells: int = 50_000_000
+    max_columns: int = 16_384
+    max_ratio: float = 100
+
+
+#: The last row and column of an Excel or LibreOffice sheet (XFD1048576).
+SPREADSHEET_ROWS = 1_048_576
+SPREADSHEET_COLUMNS = 16_384
+#: Parts that inflate to less than this are not held to ``Limits.max_ratio``.
+_RATIO_FLOOR = 2**20
 
 
 def check_file_size(size: int, limits: Limits, name: str) -> None:
@@ -420,27 +444,30 @@ def _below(most: int) -> re.Pattern[bytes]:
 def _within(limits: Limits) -> re.Pattern[bytes] | None:
     """Match any cell tag but ``<c r="X123"`` with one letter and a row the limits allow.
 
-    With columns A to Z only and rows of at most ``d`` digits, a sheet holds at most
-    ``26 * (10**d - 1)`` cells; ``d`` is the most digits the limits allow so. Rows with one
-    digit more are allowed too when they start with a digit up to ``k`` and the column with
-    a letter up to ``L`` (defaults: rows to 1,999,999 in columns A to Y). A sheet in which
-    the pattern never matches is within the limits after a single regex pass, as nearly
-    every sheet is; ``None`` when even one-digit rows could break the limits.
+    With columns A to Z only (or fewer, as ``max_columns`` allows) and rows of at most
+    ``d`` digits, a sheet holds at most ``26 * (10**d - 1)`` cells; ``d`` is the most
+    digits the limits allow so. Rows with one digit more are allowed too up to the rows
+    limit, in the columns the cells limit allows for that many rows (defaults: rows to
+    1,048,576 in columns A to Z). A sheet in which the pattern never matches is within the
+    limits after a single regex pass, as nearly every sheet is; ``None`` when even
+    one-digit rows could break the limits.
     """
+    width = min(26, limits.max_columns)
     d = 0
     while d < 9 and 10 ** (d + 1) - 1 <= limits.max_rows and \
-            26 * (10 ** (d + 1) - 1) <= limits.max_cells:
+            width * (10 ** (d + 1) - 1) <= limits.max_cells:
         d += 1
     if d == 0:
         return None
-    k = min(9, (limits.max_rows + 1) // 10**d - 1) if d < 9 else 0
-    letters = min(26, limits.max_cells // ((k + 1) * 10**d - 1)) if k >= 1 else 0
-    if (d, k, letters) not in _WITHIN:
-        allowed = rb"[A-Z][0-9]{1,%d}" % d
+    top = min(limits.max_rows, 10 ** (d + 1) - 1) if d < 9 else 0
+    letters = min(width, limits.max_cells // top) if top >= 10**d else 0
+    if (d, top, letters) not in _WITHIN:
+        allowed = rb"[A-%c][0-9]{1,%d}" % (64 + width, d)
         if letters >= 1:
-            allowed += rb"|[A-%c][1-%d][0-9]{%d}" % (64 + letters, k, d)
-        _WITHIN[d, k, letters] = re.compile(rb'<c(?! r="(?:' + allowed + rb')")[\s/>]')
-    return _WITHIN[d, k, letters]
+            allowed += rb'|[A-%c](?!(?:%s)")[1-9][0-9]{%d}' % (
+                64 + letters, _greater(b"%d" % top, digits=True), d)
+        _WITHIN[d, top, letters] = re.compile(rb'<c(?! r="(?:' + allowed + rb')")[\s/>]')
+    return _WITHIN[d, top, letters]
 
 
 _WITHIN: dict[tuple[int, int, int], re.Pattern[bytes]] = {}
@@ -493,7 +520,7 @@ def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
     if not cols:
         return None
     most = min(limits.max_rows, limits.max_cells // cols)
-    if not over:
+    if not over and cols <= limits.max_columns:
         if unsearched <= most and searched <= most:
             return None
         # the column grew after some pieces were passed: look again with the final bound
@@ -626,15 +653,21 @@ def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits
     if kind == "ods":
         if "content.xml" not in names:
             return
+        _check_ratio(zf, "content.xml", limits, file=file, sheet=None)
         extents = _ods_extents(zf, file)
         for sheet in _sheets_read(list(extents)):
             _check_extent(*extents[sheet], limits, file=file, sheet=sheet)
         return
+    parts = _xlsx_sheet_parts(zf)
+    sheets = [s for s in _sheets_read(list(parts)) if parts[s] in names]
+    if "xl/sharedStrings.xml" in names:
+        _check_ratio(zf, "xl/sharedStrings.xml", limits, file=file, sheet=None)
+    for sheet in sheets:  # what a part claims, before a row of any sheet is scanned
+        _check_ratio(zf, parts[sheet], limits, file=file, sheet=sheet)
+        _check_dimension(zf, parts[sheet], limits, file=file, sheet=sheet)
     if "xl/sharedStrings.xml" in names:  # calamine holds every shared string
         for _ in _xml_pieces(zf, "xl/sharedStrings.xml", file, None):
             pass
-    parts = _xlsx_sheet_parts(zf)
-    sheets = [s for s in _sheets_read(list(parts)) if parts[s] in names]
     sheets.sort(key=lambda s: zf.getinfo(parts[s]).file_size)
     for i, sheet in enumerate(sheets):
         if before_largest is not None and i == len(sheets) - 1:
@@ -642,6 +675,56 @@ def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits
         extent = _xlsx_extent(zf, parts[sheet], limits, file, sheet)
         if extent is not None:
             _check_extent(*extent, limits, file=file, sheet=sheet)
+
+
+def _check_ratio(zf: zipfile.ZipFile, member: str, limits: Limits, *, file: str,
+                 sheet: str | None) -> None:
+    """Refuse a part that inflates more than ``limits.max_ratio`` times (its declared sizes).
+
+    The declared size is a bound: Python's zipfile stops inflating there.
+    """
+    info = zf.getinfo(member)
+    if info.file_size < _RATIO_FLOOR:
+        return
+    ratio = info.file_size / max(info.compress_size, 1)
+    if ratio > limits.max_ratio:
+        raise UnreadableFileError(
+            f"the {'sheet' if sheet is not None else 'part ' + repr(member)} would inflate "
+            f"{ratio:,.0f} times, to {info.file_size / 2**20:,.0f} MiB, over the "
+            f"{limits.max_ratio:g}x limit (spreadsheet programs compress 6-30 times; more is "
+            "what a zip bomb holds); if the file is genuine, raise the limit with "
+            "--max-ratio (or Limits(max_ratio=...))", file=file, sheet=sheet)
+
+
+_DIMENSION = re.compile(
+    rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']\$?[A-Za-z]{1,3}\$?[0-9]{1,12}"""
+    rb"""(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,12}))?["']""")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData[\s/>]")
+
+
+def _check_dimension(zf: zipfile.ZipFile, member: str, limits: Limits, *, file: str,
+                     sheet: str) -> None:
+    """Refuse a sheet whose ``<dimension>`` declares more rows or columns than any program.
+
+    The element comes before ``<sheetData>``; it is only believed when it declares more than
+    both the limits and a spreadsheet program's sheet (1,048,576 rows, 16,384 columns), as
+    it counts formatted cells too. A sheet that understates it is caught by the scan.
+    """
+    with zf.open(member) as fh:
+        head = fh.read(16384)
+    end = _SHEET_DATA.search(head)
+    m = _DIMENSION.search(head, 0, end.start() if end else len(head))
+    if m is None or m.group(1) is None:
+        return
+    rows, cols = int(m.group(2)), _column_number(m.group(1))
+    if (rows > limits.max_rows and rows > SPREADSHEET_ROWS) or (
+            cols > limits.max_columns and cols > SPREADSHEET_COLUMNS):
+        raise UnreadableFileError(
+            f"the sheet declares the area A1:{m.group(1).decode().upper()}{rows} ({rows:,} rows "
+            f"by {cols:,} columns), more than Excel or LibreOffice can hold "
+            f"({SPREADSHEET_ROWS:,} rows by {SPREADSHEET_COLUMNS:,} columns) and over the "
+            f"limits; if the file is genuine, raise them with --max-rows and --max-columns "
+            "(or Limits(max_rows=..., max_columns=...))", file=file, sheet=sheet)
 
 
 def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
@@ -652,6 +735,13 @@ def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
         raise UnreadableFileError(
             f"{what} {runs}, over the {limits.max_rows:,}-row limit; if the file is genuine, "
             "raise the limit with --max-rows (or Limits(max_rows=...))", file=file, sheet=sheet)
+    if cols > limits.max_columns:
+        runs = (f"runs to column {_excel_column(cols - 1)} ({cols:,} columns)"
+                if sheet is not None else f"has a record of {cols:,} fields")
+        raise UnreadableFileError(
+            f"{what} {runs}, over the {limits.max_columns:,}-column limit; if the file is "
+            "genuine, raise the limit with --max-columns (or Limits(max_columns=...))",
+            file=file, sheet=sheet)
     if rows * cols > limits.max_cells:
         area = (f"spans A1:{_excel_column(cols - 1)}{rows} ({rows:,} rows by {cols:,} columns)"
                 if sheet is not None else f"has {rows:,} records of up to {cols:,} fields")
@@ -683,7 +773,8 @@ def _check_csv_size(path: Path, limits: Limits) -> None:
                 carry += int(delims[-1])
             newlines += ends.size
     rows_bound, width_bound = newlines + 1, max(widest, carry) + 1
-    if rows_bound <= limits.max_rows and rows_bound * width_bound <= limits.max_cells:
+    if rows_bound <= limits.max_rows and width_bound <= limits.max_columns \
+            and rows_bound * width_bound <= limits.max_cells:
         return
     text = decode_text(path.read_bytes(), path.name, ImportLog())
     csv.field_size_limit(2**31 - 1)
