@@ -34,7 +34,14 @@ from ._grid import find_grid_header, parse_grid
 from ._options import OptionsError, ReadOptions
 from ._schema import SHEETS, header_key, sheet_for
 from ._sniff import grid_problem, refusal
-from ._tables import HEADER_SEARCH_ROWS, ParsedTable, locate_header, parse_table, split_codes
+from ._tables import (
+    HEADER_SEARCH_ROWS,
+    ParsedTable,
+    SheetColumns,
+    locate_header,
+    parse_table,
+    split_codes,
+)
 from ._values import is_blank
 
 __all__ = ["Limits", "Workbook", "detect_and_open", "detect_format", "read_csv_study",
@@ -832,6 +839,35 @@ def _sheet_rows(wb: Any, sheet: str, file: str) -> tuple[list[list[Any]], list]:
     return rows, list(merged)
 
 
+def _sheet_columns(wb: Any, sheet: str, file: str) -> tuple[SheetColumns, list]:
+    """Return the sheet's cells as :class:`SheetColumns` (from row 1) and merged ranges.
+
+    The rows come from calamine's row iterator a block at a time, so the sheet's cells never
+    all exist as Python objects at once; the result equals :func:`_sheet_rows`'.
+    """
+    try:
+        ws = wb.get_sheet_by_name(sheet)
+        merged = ws.merged_cell_ranges or []
+        start, end = ws.start, ws.end
+        if start is None or end is None:
+            return SheetColumns([], fill=""), list(merged)
+        pad = [""] * start[1]
+        seen = 0
+
+        def rows() -> Iterator[list[Any]]:
+            nonlocal seen
+            for r in ws.iter_rows():
+                seen += 1
+                yield [*pad, *r] if pad else r
+
+        columns = SheetColumns(rows(), fill="")
+        if seen != end[0] + 1:  # the iterator did not start at row 1: read the whole sheet
+            columns = SheetColumns(ws.to_python(skip_empty_area=False), fill="")
+    except Exception as exc:
+        raise UnreadableFileError(_calamine_message(exc), file=file, sheet=sheet) from None
+    return columns, list(merged)
+
+
 class Workbook:
     """An open workbook whose sheets are read at most once, whoever asks first.
 
@@ -857,10 +893,17 @@ class Workbook:
             self._cache[sheet] = _sheet_rows(self._wb, sheet, self.file)
         return self._cache[sheet][0]
 
-    def take(self, sheet: str) -> tuple[list[list[Any]], list]:
-        """Return the rows and merged ranges of ``sheet``, forgetting them here."""
+    def take(self, sheet: str, *, columns: bool = False
+             ) -> tuple[list[list[Any]] | SheetColumns, list]:
+        """Return the rows and merged ranges of ``sheet``, forgetting them here.
+
+        With ``columns``, a sheet not looked at before is read as :class:`SheetColumns`
+        (a block of rows at a time, for a large table read by :func:`parse_table`).
+        """
         if sheet in self._cache:
             return self._cache.pop(sheet)
+        if columns:
+            return _sheet_columns(self._wb, sheet, self.file)
         return _sheet_rows(self._wb, sheet, self.file)
 
     def close(self) -> None:
@@ -1004,8 +1047,8 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         if spec is None or spec.name in tables:
             others.append(sheet)
             continue
-        rows, _ = wb.take(sheet)
         notes = spec.name == "notes"
+        rows, _ = wb.take(sheet, columns=notes)
         parsed = parse_table(rows, spec, file=file, sheet=sheet, dayfirst=dayfirst,
                              keep_extra=spec.name == "participants",
                              mapping=opts.columns if notes else None,
