@@ -1230,6 +1230,18 @@ def _longest_run(data: bytes) -> int:
     return int(np.diff(edges).max()) - 1
 
 
+def _read_csv_rows(path: Path, file: str, log: ImportLog) -> tuple[list[list[str]], int]:
+    """Return every record of a CSV file as a list (the file decoded whole) and its longest run."""
+    data = path.read_bytes()
+    text = decode_text(data, file, log)
+    delimiter = sniff_delimiter(text)
+    try:  # empty fields stay "" (blank, as in a workbook)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
+    return rows, _longest_run(data)
+
+
 def read_csv_study(path: Path, *, dayfirst: bool = True,
                    options: ReadOptions | None = None) -> Study:
     """Read a notes table (long layout) or a single-group grid from a CSV file."""
@@ -1238,24 +1250,76 @@ def read_csv_study(path: Path, *, dayfirst: bool = True,
         return _read_csv(path, opts)
 
 
+def _utf8_scan(path: Path) -> tuple[str, int] | None:
+    """Return the encoding of a UTF-8 CSV file and its longest run, reading it in chunks.
+
+    ``("utf-8-sig", run)`` with a byte-order mark, ``("utf-8", run)`` without; ``None`` when
+    the file is not UTF-8 (or is UTF-16/32), which :func:`decode_text` then reads whole.
+    ``run`` bounds the longest field, as :func:`_longest_run` does.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    longest = since = 0  # bytes since the last delimiter or line break
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
+                            codecs.BOM_UTF16_BE)) or b"\x00" in head:
+            return None
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        chunk = head
+        while chunk:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+            a = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero((a == 44) | (a == 59) | (a == 9) | (a == 124) | (a == 10)
+                                  | (a == 13))
+            if ends.size:
+                gaps = np.diff(ends) - 1
+                longest = max(longest, since + int(ends[0]),
+                              int(gaps.max()) if gaps.size else 0)
+                since = len(a) - int(ends[-1]) - 1
+            else:
+                since += len(a)
+            chunk = fh.read(_SCAN_CHUNK)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return encoding, max(longest, since)
+
+
 def _read_csv(path: Path, opts: ReadOptions) -> Study:
     dayfirst = opts.dayfirst
     file = path.name
     log = ImportLog(files=[file])
-    data = path.read_bytes()
-    text = decode_text(data, file, log)
-    delimiter = sniff_delimiter(text)
     csv.field_size_limit(2**31 - 1)
-    try:  # empty fields stay "" (blank, as in a workbook)
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
+    scan = _utf8_scan(path)
+    rows: list[list[str]] | SheetColumns
+    if scan is not None:  # UTF-8, as nearly every CSV: read a block of records at a time
+        encoding, longest = scan
+        try:
+            with path.open(encoding=encoding, newline="") as fh:
+                delimiter = sniff_delimiter(fh.read(65536))
+                fh.seek(0)
+                rows = SheetColumns(csv.reader(fh, delimiter=delimiter))
+        except csv.Error as exc:
+            raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) \
+                from None
+    else:
+        rows, longest = _read_csv_rows(path, file, log)
     if opts.sheet is not None:
         raise OptionsError(f"a CSV file has no sheets, so --sheet {opts.sheet!r} cannot apply",
                            file=file)
-    long_cells = [] if _longest_run(data) <= 32767 else [
-        (i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
-        for j, c in enumerate(r) if len(c) > 32767]
+    if longest <= 32767:
+        long_cells = []
+    elif isinstance(rows, SheetColumns):
+        long_cells = sorted((int(i) + 1, j) for j, c in enumerate(rows.columns())
+                            for i in np.flatnonzero([v is not None and len(v) > 32767
+                                                     for v in c]))
+    else:
+        long_cells = [(i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
+                      for j, c in enumerate(r) if len(c) > 32767]
     for row, col in long_cells[:20]:
         log.warnings.append(Problem(
             "cell longer than 32,767 characters, Excel's limit: it is read in full, but a "
@@ -1265,6 +1329,8 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
                          mapping=opts.columns or None,
                          default_group=path.stem if opts.columns else None)
     if parsed.header_row is None:
+        if isinstance(rows, SheetColumns):  # a grid: read as rows (grids are small)
+            rows = _read_csv_rows(path, file, ImportLog())[0]
         found = find_grid_header(rows, dayfirst=dayfirst)
         problem = (None if found is None or opts.layout == "grid"
                    else grid_problem(rows, found[0], found[1], dayfirst=dayfirst))

@@ -144,7 +144,7 @@ class SheetColumns:
                 if r.count("") + r.count(None) != len(r):
                     last = n + i + 1
                     break
-            for j, col in enumerate(zip(*block)):
+            for j, col in enumerate(zip(*block, strict=True)):
                 if j == len(parts):
                     parts.append([])
                     memos.append({})
@@ -153,7 +153,7 @@ class SheetColumns:
                     shared = list(map(memo.setdefault, col, col))
                     if list(map(type, shared)) != list(map(type, col)):
                         # 1, 1.0 and True are equal keys: keep each value's own type
-                        shared = [v if type(v) is type(u) else u  # noqa: E721
+                        shared = [v if type(v) is type(u) else u
                                   for v, u in zip(shared, col, strict=True)]
                     col = shared
                     if len(memo) > len(block) // 2:
