@@ -1060,6 +1060,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
             raise InputError(refusal(file, seen), file=file)
         if notes and opts.code_sep is not None:
             split_codes(parsed, opts.code_sep, file=file, sheet=sheet)
+        del rows  # the cells not kept in the table are freed before the next sheet
         log.extend(parsed.log)
         tables[spec.name] = (sheet, parsed.frame)
         layouts[spec.name] = _layout(parsed, file, sheet, rows=spec.name != "notes")
@@ -1347,6 +1348,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
                        "theme": f"column {_excel_column(label_col)} (labels)",
                        "session": f"row {found[0] + 1} (session numbers or dates)"}
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
+    del rows  # the cells not kept in the table are freed before it is assembled
     if opts.code_sep is not None:
         split_codes(parsed, opts.code_sep, file=file, sheet=None)
     log.extend(parsed.log)
