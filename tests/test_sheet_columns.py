@@ -90,3 +90,12 @@ def test_sheet_whose_cells_start_right_of_and_below_a1(tmp_path):
         == [["G1", "1", "Fear", "notes!D4"], ["G1", "2", "Hope", "notes!D5"]]
     assert study.log.columns == {"group": "B (group)", "session": "C (session)",
                                  "theme": "D (theme)"}
+
+
+def test_numbers_of_different_types_in_different_blocks_keep_their_types(monkeypatch):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 5)
+    # ints in the first block, equal floats then booleans in later ones
+    values = [1, 0, 1, 0, 1, 1.0, 0.0, 1.0, 0.0, 1.0, True, False, True, False, True]
+    col = SheetColumns([[v] for v in values]).columns()[0].tolist()
+    assert [type(v) for v in col] == [type(v) for v in values]
+    assert col == values

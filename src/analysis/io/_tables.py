@@ -102,6 +102,8 @@ def _grid_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
 
 #: Rows turned into columns at a time by :class:`SheetColumns`.
 BLOCK_ROWS = 20_000
+#: Types whose values can be equal across types (``1 == 1.0 == True``).
+_NUMERIC = frozenset({int, float, bool})
 
 
 class SheetColumns:
@@ -130,6 +132,7 @@ class SheetColumns:
         self._head: list[list[Any]] = []
         parts: list[list[tuple[int, np.ndarray]]] = []
         memos: list[dict[Any, Any] | None] = []
+        memo_types: list[set[type]] = []  # number types met in each column so far
         n = last = 0  # rows seen; rows up to the last one with a value
         it = iter(rows)
         while block := list(itertools.islice(it, BLOCK_ROWS)):
@@ -148,15 +151,18 @@ class SheetColumns:
                 if j == len(parts):
                     parts.append([])
                     memos.append({})
+                    memo_types.append(set())
                 memo = memos[j]
                 if memo is not None:
                     shared = list(map(memo.setdefault, col, col))
-                    if list(map(type, shared)) != list(map(type, col)):
+                    numbers = _NUMERIC.intersection(map(type, col))
+                    if len(numbers | memo_types[j]) > 1:
                         # 1, 1.0 and True are equal keys: keep each value's own type
                         shared = [v if type(v) is type(u) else u
                                   for v, u in zip(shared, col, strict=True)]
+                    memo_types[j] |= numbers
                     col = shared
-                    if len(memo) > len(block) // 2:
+                    if len(memo) > max(len(block) // 2, 64):
                         memos[j] = None  # mostly distinct: sharing saves nothing
                 parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
             n += len(block)
