@@ -839,15 +839,19 @@ def _sheet_rows(wb: Any, sheet: str, file: str) -> tuple[list[list[Any]], list]:
     return rows, list(merged)
 
 
-def _sheet_columns(wb: Any, sheet: str, file: str) -> tuple[SheetColumns, list]:
+def _sheet_columns(wb: Any, sheet: str, file: str,
+                   loaded: Callable[[], None] | None = None) -> tuple[SheetColumns, list]:
     """Return the sheet's cells as :class:`SheetColumns` (from row 1) and merged ranges.
 
     The rows come from calamine's row iterator a block at a time, so the sheet's cells never
-    all exist as Python objects at once; the result equals :func:`_sheet_rows`'.
+    all exist as Python objects at once; the result equals :func:`_sheet_rows`'. ``loaded``
+    is called once calamine holds the sheet (the workbook may then be closed).
     """
     try:
         ws = wb.get_sheet_by_name(sheet)
         merged = ws.merged_cell_ranges or []
+        if loaded is not None:
+            loaded()
         start, end = ws.start, ws.end
         if start is None or end is None:
             return SheetColumns([], fill=""), list(merged)
@@ -879,7 +883,7 @@ class Workbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = path.name
-        self._wb = _open_workbook(path)
+        self._wb: Any = _open_workbook(path)
         self._cache: dict[str, tuple[list[list[Any]], list]] = {}
         try:
             self.sheet_names: list[str] = list(self._wb.sheet_names)
@@ -887,32 +891,46 @@ class Workbook:
             self.close()
             raise UnreadableFileError(_calamine_message(exc), file=self.file) from None
 
+    def _book(self) -> Any:
+        """Return calamine's workbook, opening the file again if :meth:`take` closed it."""
+        if self._wb is None:
+            self._wb = _open_workbook(self.path)
+        return self._wb
+
     def peek(self, sheet: str) -> list[list[Any]]:
         """Return the rows of ``sheet`` and keep them for :meth:`take`."""
         if sheet not in self._cache:
-            self._cache[sheet] = _sheet_rows(self._wb, sheet, self.file)
+            self._cache[sheet] = _sheet_rows(self._book(), sheet, self.file)
         return self._cache[sheet][0]
 
-    def take(self, sheet: str, *, columns: bool = False
+    def take(self, sheet: str, *, columns: bool = False, last: bool = False
              ) -> tuple[list[list[Any]] | SheetColumns, list]:
         """Return the rows and merged ranges of ``sheet``, forgetting them here.
 
         With ``columns``, a sheet not looked at before is read as :class:`SheetColumns`
-        (a block of rows at a time, for a large table read by :func:`parse_table`).
+        (a block of rows at a time, for a large table read by :func:`parse_table`). With
+        ``last``, the file is closed as soon as calamine holds the sheet, which frees the
+        workbook's shared strings while the sheet is read (a later call opens it again).
         """
         if sheet in self._cache:
             return self._cache.pop(sheet)
         if columns:
-            return _sheet_columns(self._wb, sheet, self.file)
-        return _sheet_rows(self._wb, sheet, self.file)
+            return _sheet_columns(self._book(), sheet, self.file,
+                                  self._release if last else None)
+        return _sheet_rows(self._book(), sheet, self.file)
+
+    def _release(self) -> None:
+        wb, self._wb = self._wb, None
+        try:
+            wb.close()
+        except Exception:
+            pass
 
     def close(self) -> None:
         """Release the file."""
         self._cache.clear()
-        try:
-            self._wb.close()
-        except Exception:
-            pass
+        if self._wb is not None:
+            self._release()
 
     def __enter__(self) -> Workbook:
         return self
@@ -1040,6 +1058,13 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         rows = wb.peek(notes_sheet)
         if locate_header(rows, SHEETS["notes"], needed=2) is None:
             notes_sheet = None
+    if notes_sheet is not None:
+        # the other template sheets first (they are small), so that the file can be closed
+        # while the notes are read
+        for sheet in names:
+            if sheet != notes_sheet and (spec := sheet_for(sheet)) is not None \
+                    and spec.name != "notes":
+                wb.peek(sheet)
     for sheet in names:
         spec = SHEETS["notes"] if sheet == notes_sheet else sheet_for(sheet)
         if spec is not None and spec.name == "notes" and sheet != notes_sheet:
@@ -1048,7 +1073,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
             others.append(sheet)
             continue
         notes = spec.name == "notes"
-        rows, _ = wb.take(sheet, columns=notes)
+        rows, _ = wb.take(sheet, columns=notes, last=notes)
         parsed = parse_table(rows, spec, file=file, sheet=sheet, dayfirst=dayfirst,
                              keep_extra=spec.name == "participants",
                              mapping=opts.columns if notes else None,
