@@ -28,6 +28,10 @@ import
     ``python -c "import analysis"`` against ``python -c "import pandas"``, ``--import-runs``
     pairs in alternating order after one unmeasured warm-up each; and which heavy modules
     ``import analysis`` loads.
+bomb
+    ``python -m analysis check`` on a workbook whose sheet inflates to 1.5 GB of XML in
+    1.5 million rows (written once to ``benchmarks/data/``): it must be refused (exit 2)
+    quickly and with little memory; 3 runs, end to end.
 check, report, nbval
     ``python -m analysis check`` and ``python -m analysis report --out <temporary folder>``
     on ``src/analysis/data/example_study.xlsx`` (3 and ``--repeat-report`` runs), and the
@@ -78,8 +82,8 @@ ROOT = HERE.parent
 EXAMPLE = ROOT / "src" / "analysis" / "data" / "example_study.xlsx"
 MIB = 2**20
 
-SKIPPABLE = ("reading", "openpyxl", "grid", "csv", "analysis", "import", "check", "report",
-             "nbval")
+SKIPPABLE = ("reading", "openpyxl", "grid", "csv", "analysis", "import", "bomb", "check",
+             "report", "nbval")
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
 LARGE = 1_000_000  # from this size on, pandas+openpyxl runs once by default
@@ -108,6 +112,11 @@ RATIOS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "csv read_study/read_csv": (("csv", "read_study"), ("csv", "read_csv")),
     "csv read_study/csv.reader": (("csv", "read_study"), ("csv", "csv_reader")),
 }
+# peak memory (VmHWM) ratios computed within each round, as RATIOS
+MEMORY_RATIOS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "read_study/calamine peak": (("template", "read_study"), ("template", "calamine")),
+    "csv read_study/read_csv peak": (("csv", "read_study"), ("csv", "read_csv")),
+}
 HEAVY = ("matplotlib", "scipy", "openpyxl", "nbclient")
 ALSO_WATCHED = ("IPython", "ipykernel", "jinja2", "jupyter_client", "krippendorff",
                 "matplotlib_venn", "nbconvert", "nbformat", "python_calamine", "zmq")
@@ -121,6 +130,11 @@ OPENPYXL_SPEEDUP_MIN = 10.0
 NOTES_MB_MAX = 250.0  # decimal megabytes (10**6 bytes)
 WORKLOAD_S_MAX = 2.0
 IMPORT_RATIO_MAX = 1.15
+XLSX_PEAK_RATIO_MAX = 0.6  # read_study's peak memory / the raw calamine parse's, 1M notes
+CSV_PEAK_RATIO_MAX = 1.2  # read_study's peak memory / pandas.read_csv's, 1M notes
+BOMB_S_MAX = 2.0  # `check` on the bomb, end to end
+BOMB_MIB_MAX = 300.0 * 10**6 / MIB  # 300 MB
+BOMB_ROWS = 1_500_000  # a sheet of 1.5 million rows of ~1 KB each: 1.5 GB of XML
 REPORT_S_MAX = 30.0
 GROWTH_MAX = 1.5
 NBVAL_COMMAND = ["-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
@@ -597,6 +611,14 @@ def summarize_size(rounds: list[dict[str, Any]], n: int) -> dict[str, Any]:
                 per_round.append(a["seconds"] / b["seconds"])
         if per_round:
             ratios[name] = {"per_round": per_round, "median": median(per_round)}
+    for name, ((la, ra), (lb, rb)) in MEMORY_RATIOS.items():
+        per_round = []
+        for rd in rounds:
+            a, b = rd["results"].get(f"{la}/{ra}"), rd["results"].get(f"{lb}/{rb}")
+            if a and b:
+                per_round.append(a["peak_mib"] / b["peak_mib"])
+        if per_round:
+            ratios[name] = {"per_round": per_round, "median": median(per_round)}
     return {"readers": readers, "ratios": ratios}
 
 
@@ -679,6 +701,96 @@ def bench_import(run: Run) -> None:
         "heavy_loaded": {m: m in modules["heavy"] for m in HEAVY},
         "also_loaded": modules["also"], "modules": modules["modules"]}
     progress(f"import analysis / import pandas: {median(per_pair):.3f}")
+
+
+def write_bomb(folder: Path) -> Path:
+    """Write (or reuse) a workbook whose sheet inflates to 1.5 GB of XML in 1.5M rows.
+
+    Each row holds one cell of 1,000 characters; the sheet declares its true area in
+    ``<dimension>``. The compressed row is repeated in the deflate stream (each part
+    flushed to a byte boundary), so the file takes a few MB and no time to write.
+    """
+    import zlib
+
+    path = folder / "bomb_1500000_rows.xlsx"
+    if path.exists():
+        return path
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006"
+    parts = {
+        "[Content_Types].xml": f'<?xml version="1.0"?><Types xmlns="{pkg}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+        'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}">'
+        '<sheets><sheet name="notes" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>',
+    }
+    head = (f'<?xml version="1.0"?><worksheet xmlns="{ns}"><dimension ref="A1:A'
+            f'{BOMB_ROWS}"/><sheetData>').encode()
+    row = b'<row><c t="inlineStr"><is><t>' + b"x" * 1000 + b"</t></is></c></row>"
+    per = 1000  # rows per repeated piece
+    tail = b"</sheetData></worksheet>"
+
+    def deflated(data: bytes, mode: int) -> bytes:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return c.compress(data) + c.flush(mode)
+
+    piece = row * per
+    times = BOMB_ROWS // per
+    body = (deflated(head, zlib.Z_FULL_FLUSH) + deflated(piece, zlib.Z_FULL_FLUSH) * times
+            + deflated(tail, zlib.Z_FINISH))
+    crc = zlib.crc32(head)
+    for _ in range(times):
+        crc = zlib.crc32(piece, crc)
+    crc = zlib.crc32(tail, crc)
+    size = len(head) + times * len(piece) + len(tail)
+    members = {name: (zlib.compress(t.encode())[2:-4], zlib.crc32(t.encode()), len(t.encode()))
+               for name, t in parts.items()}
+    members["xl/worksheets/sheet1.xml"] = (body, crc, size)
+    import struct
+
+    out, central = bytearray(), bytearray()
+    for name, (data, c, n) in members.items():
+        raw = name.encode()
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, c, len(data), n,
+                           len(raw), 0) + raw + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, c,
+                               len(data), n, len(raw), 0, 0, 0, 0, 0, offset) + raw
+    out += central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                                 len(central), len(out), 0)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(bytes(out))
+    os.replace(tmp, path)
+    return path
+
+
+def bench_bomb(run: Run) -> None:
+    """Time ``check`` refusing the 1.5 GB bomb, end to end (3 runs), with its peak memory."""
+    path = write_bomb(run.opts.data)
+    times, peaks = [], []
+    for _ in range(3):
+        done = timed([sys.executable, "-m", "analysis", "check", str(path)], run.opts.timeout)
+        if done.returncode != 2:
+            raise StepError(f"check on the bomb exited {done.returncode}, not 2: "
+                            f"{_tail(done.stdout + done.stderr)}")
+        times.append(done.seconds)
+        peaks.append(done.peak_mib)
+    run.data["bomb"] = {"seconds": times, "median": median(times), "peak_mib": max(peaks),
+                        "file_bytes": path.stat().st_size, "rows": BOMB_ROWS,
+                        "message": done.stderr.strip()}
+    progress(f"bomb refused: {median(times):.2f} s, peak {max(peaks):.0f} MiB")
 
 
 def bench_check(run: Run) -> None:
@@ -794,6 +906,12 @@ def targets(run: Run) -> list[dict[str, Any]]:
         add(f"pandas+openpyxl / read_study, template {label}",
             _get(s, "ratios", "openpyxl/read_study", "median"), ">=", OPENPYXL_SPEEDUP_MIN, "x",
             f"{runs} round{'s' if runs != 1 else ''}" if runs else "")
+    add("peak memory read_study / raw calamine, template 1M",
+        _get(_size_summary(run, LARGE), "ratios", "read_study/calamine peak", "median"), "<=",
+        XLSX_PEAK_RATIO_MAX, "x", "VmHWM")
+    add("peak memory read_study / pandas.read_csv, 1M",
+        _get(_size_summary(run, LARGE), "ratios", "csv read_study/read_csv peak", "median"),
+        "<=", CSV_PEAK_RATIO_MAX, "x", "VmHWM")
     nbytes = _get(_size_summary(run, LARGE), "readers", "template/read_study", "notes_bytes")
     add("notes table at 1M (memory_usage deep)", nbytes / 1e6 if nbytes else None, "<",
         NOTES_MB_MAX, "MB", "MB = 10^6 bytes")
@@ -809,6 +927,10 @@ def targets(run: Run) -> list[dict[str, Any]]:
         note)
     add("import analysis / import pandas", _get(run.data, "import", "ratio"), "<=",
         IMPORT_RATIO_MAX, "x")
+    add("check refuses the 1.5 GB bomb (end to end)", _get(run.data, "bomb", "median"), "<",
+        BOMB_S_MAX, "s", "exit 2")
+    add("check on the bomb, peak memory", _get(run.data, "bomb", "peak_mib"), "<",
+        BOMB_MIB_MAX, "MiB", "300 MB")
     add("report on the example", _get(run.data, "report", "median"), "<", REPORT_S_MAX, "s")
     add("read_study per note, 1M / 100k (template)", growth(run)["large_over_100k"], "<=",
         GROWTH_MAX, "x", "linear growth")
@@ -893,10 +1015,10 @@ def render(run: Run) -> str:
                 for n, layout, reader, r in _reader_summaries(run, reading)]
         out.append(table(("notes", "file", "reader", "runs", "median s", "min s", "max s",
                           "s / 1k notes"), rows, left=3))
-        out.append("\nratios (x; median over rounds of the ratio of the two times within a "
-                   "round):")
+        out.append("\nratios (x; median over rounds of the ratio of the two times, or of the "
+                   "two peaks of memory, within a round):")
         rows = []
-        for name in RATIOS:
+        for name in (*RATIOS, *MEMORY_RATIOS):
             per_size = [_get(reading, str(n), "summary", "ratios", name, "median")
                         for n in run.sizes]
             if any(v is not None for v in per_size):
@@ -961,6 +1083,11 @@ def render(run: Run) -> str:
                  ("heavy modules after import analysis",
                   ", ".join(k for k, v in imp["heavy_loaded"].items() if v) or "none", "", "",
                   f"of {', '.join(HEAVY)}")]
+    bomb = run.data.get("bomb")
+    if bomb:
+        rows.append(("analysis check bomb (refused)", bomb["median"], len(bomb["seconds"]),
+                     fmt(bomb["peak_mib"], 1),
+                     f"{bomb['file_bytes'] / 1e6:.1f} MB file, {bomb['rows']:,} rows of 1 KB"))
     for key, label in (("check", "analysis check example"),
                        ("report", "analysis report example")):
         d = run.data.get(key)
@@ -1081,7 +1208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.data["machine"] = machine()
     steps: list[tuple[str, Callable[[Run], None]]] = [
         ("reading", bench_reading), ("analysis", bench_analysis), ("import", bench_import),
-        ("check", bench_check), ("report", bench_report), ("nbval", bench_nbval)]
+        ("bomb", bench_bomb), ("check", bench_check), ("report", bench_report),
+        ("nbval", bench_nbval)]
     for name, func in steps:
         if name in run.skip:
             continue

@@ -298,8 +298,11 @@ def test_zip_bomb_like_workbook_refused_before_reading(tmp_path, capsys):
     assert_unreadable(path, capsys, "inflate to 5 MiB", "over the 1 MiB limit",
                       "uncompressed", "max_uncompressed_mb", limits=Limits(max_uncompressed_mb=1),
                       cli_args=["--max-mb", "1"])
-    # the file itself is sound: with the default limits it reads
-    study = read_study(path)
+    # one text of 5 MiB of "A" compresses about 1,000 times, as no spreadsheet program's
+    # file does: refused by the default ratio limit; the file is sound, and with that limit
+    # raised it reads
+    assert_unreadable(path, capsys, "would inflate", "over the 100x limit", "--max-ratio")
+    study = read_study(path, limits=Limits(max_ratio=2000))
     assert study.notes["theme"].tolist() == [five_mb]
 
 

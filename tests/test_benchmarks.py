@@ -326,7 +326,7 @@ def test_bench_smoke(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "bench.py"), "--sizes", "300", "--repeat", "1",
-         "--skip", "grid,csv,openpyxl,analysis,import,check,report,nbval", "--out", str(out),
+         "--skip", "grid,csv,openpyxl,analysis,import,bomb,check,report,nbval", "--out", str(out),
          "--data", str(tmp_path / "data")],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -367,3 +367,23 @@ def test_bench_smoke(tmp_path):
 
     statuses = {t["name"]: t["status"] for t in result["targets"]}
     assert set(statuses.values()) == {"not measured"}  # nothing at 100k or 1M, no report
+
+
+def test_bomb_of_the_benchmark_is_what_it_says_and_is_refused(bench, tmp_path):
+    import zipfile
+
+    from analysis.io import InputError, Limits
+
+    path = bench.write_bomb(tmp_path)
+    assert bench.write_bomb(tmp_path) == path  # written once
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        head = zf.open(info).read(300)
+    row = len(b'<row><c t="inlineStr"><is><t>' + b"x" * 1000 + b"</t></is></c></row>")
+    assert info.file_size > 1_500_000 * row > 1.5e9  # 1.5 GB of XML
+    assert path.stat().st_size < 10e6
+    assert b'<dimension ref="A1:A1500000"/>' in head
+    with pytest.raises(InputError, match="over the 100x limit"):
+        read_study(path)
+    with pytest.raises(InputError, match="declares the area A1:A1500000"):
+        read_study(path, limits=Limits(max_ratio=10_000))

@@ -24,6 +24,7 @@ from analysis.cli import main
 from analysis.io import InputError, Limits, detect_format, read_study
 
 EXCEL_ROWS = 1_048_576  # the last row of an Excel sheet
+EXCEL_COLUMNS = 16_384  # its last column, XFD
 
 # --- writing workbooks by hand --------------------------------------------------------------
 
@@ -168,8 +169,10 @@ def test_cells_limit_counts_the_whole_area_from_a1(tmp_path, capsys):
 
 def test_default_limits_are_documented_values():
     limits = Limits()
-    assert (limits.max_rows, limits.max_cells) == (2_000_000, 50_000_000)
-    assert limits.max_rows > EXCEL_ROWS  # a sheet Excel can hold never trips the rows limit
+    assert (limits.max_rows, limits.max_columns, limits.max_cells, limits.max_ratio) == (
+        1_048_576, 16_384, 50_000_000, 100)
+    # a sheet Excel can hold never trips the rows or columns limit
+    assert (limits.max_rows, limits.max_columns) == (EXCEL_ROWS, EXCEL_COLUMNS)
 
 
 def test_cell_bomb_refused_before_calamine_builds_the_sheet(tmp_path):
@@ -190,10 +193,33 @@ def test_cell_bomb_refused_before_calamine_builds_the_sheet(tmp_path):
     assert peak < 20 * 2**20
 
 
-@pytest.mark.parametrize("last", [3_000_000, 123_456_789, 9_876_543_210])
+@pytest.mark.parametrize("last", [EXCEL_ROWS + 1, 3_000_000, 123_456_789, 9_876_543_210])
 def test_rows_beyond_excel_are_refused_by_default(tmp_path, last):
     path = write_xlsx(tmp_path / "tall.xlsx", rows_xml([*NOTES, (last, ("G1", 3, "Fear"))]))
-    assert f"runs to row {last:,}, over the 2,000,000-row limit" in refused(path)
+    assert f"runs to row {last:,}, over the 1,048,576-row limit" in refused(path)
+
+
+def test_last_excel_row_is_read_by_default(tmp_path):
+    path = write_xlsx(tmp_path / "tall.xlsx",
+                      rows_xml([*NOTES, (EXCEL_ROWS, ("G1", 3, "Fear"))]))
+    assert notes_of(read_study(path))[-1] == ["G1", "3", "Fear", f"notes!C{EXCEL_ROWS}"]
+
+
+def test_columns_beyond_excel_are_refused_and_the_limit_can_be_raised(tmp_path, capsys):
+    # a header in column XFE (16,385), one right of Excel's last column, in a short sheet
+    assert column_number("XFE") == EXCEL_COLUMNS + 1
+    path = write_xlsx(tmp_path / "wide.xlsx", rows_xml(NOTES).replace(
+        "</row>", '<c r="XFE1" t="inlineStr"><is><t>remark</t></is></c></row>', 1))
+    message = refused(path)
+    assert "sheet 'notes'" in message
+    assert "runs to column XFE (16,385 columns), over the 16,384-column limit" in message
+    assert "--max-columns" in message and "Limits(max_columns=...)" in message
+    assert check(path, capsys)[0] == 2
+    code, out, _ = check(path, capsys, "--max-columns", str(EXCEL_COLUMNS + 1))
+    assert code == 0, out
+    study = read_study(path, limits=Limits(max_columns=EXCEL_COLUMNS + 1))
+    assert notes_of(study) == EXPECTED_NOTES
+    assert any("XFE (remark)" in w.message for w in study.log.warnings)  # not read, said so
 
 
 @pytest.mark.parametrize("body", [
@@ -217,11 +243,19 @@ def column_number(letters: str) -> int:
 
 
 @pytest.mark.parametrize(("ref", "limits"), [
-    # default limits (2,000,000 rows, 50,000,000 cells): the single-pass check allows one
-    # letter with up to 6 row digits, or A-Y with rows up to 1,999,999; all else is counted
-    ("Z999999", Limits()), ("Y1999999", Limits()), ("Z1999999", Limits()),
-    ("A2000000", Limits()), ("A2000001", Limits()), ("AA1923076", Limits()),
-    ("AA1923077", Limits()),
+    # default limits (1,048,576 rows, 50,000,000 cells): the single-pass check allows one
+    # letter with up to 6 row digits, or with 7 digits up to row 1,048,576; all else is
+    # counted
+    ("Z999999", Limits()), ("Z1000000", Limits()), ("Z1048576", Limits()),
+    ("A1048577", Limits()), ("A1049999", Limits()), ("A1100000", Limits()),
+    ("AV1048576", Limits()), ("AW1048576", Limits()), ("XFD9", Limits()), ("XFE9", Limits()),
+    # with the rows limit raised, the cells limit decides again
+    ("Y1999999", Limits(max_rows=2_000_000)), ("Z1999999", Limits(max_rows=2_000_000)),
+    ("A2000000", Limits(max_rows=2_000_000)), ("A2000001", Limits(max_rows=2_000_000)),
+    ("AA1923076", Limits(max_rows=2_000_000)), ("AA1923077", Limits(max_rows=2_000_000)),
+    # a columns limit below Z shifts the single-pass check too
+    ("E9", Limits(max_columns=5)), ("F9", Limits(max_columns=5)),
+    ("E1048576", Limits(max_columns=5)), ("F1000000", Limits(max_columns=5)),
     # small limits shift both bounds
     ("T49", Limits(max_rows=50, max_cells=1000)), ("U49", Limits(max_rows=50, max_cells=1000)),
     ("Z9", Limits(max_rows=50, max_cells=1000)), ("A50", Limits(max_rows=50, max_cells=1000)),
@@ -234,7 +268,8 @@ def test_size_check_agrees_with_the_area_rule_at_the_boundaries(tmp_path, ref, l
     rows, cols = int(ref[len(letters):]), column_number(letters)
     path = write_xlsx(tmp_path / "edge.xlsx",
                       rows_xml(NOTES) + f'<row r="{rows}"><c r="{ref}"><v>1</v></c></row>')
-    within = rows <= limits.max_rows and rows * cols <= limits.max_cells
+    within = (rows <= limits.max_rows and cols <= limits.max_columns
+              and rows * cols <= limits.max_cells)
     if within:
         assert detect_format(path, limits=limits) == "xlsx"
     else:
@@ -459,6 +494,7 @@ def test_zip_that_lies_about_its_size_is_refused_with_bounded_memory(tmp_path):
 _CHILD = """
 import json, re, sys
 from analysis import read_study
+from analysis.io import Limits
 
 def status(key):
     with open("/proc/self/status") as fh:
@@ -467,17 +503,19 @@ def status(key):
 with open("/proc/self/clear_refs", "w") as fh:
     fh.write("5")
 start = status("VmRSS")
-study = read_study(sys.argv[1])
+study = read_study(sys.argv[1], limits=Limits(max_ratio=float(sys.argv[2])))
 print(json.dumps({"notes": len(study.notes), "rise_mib": status("VmHWM") - start}))
 """
 
 
 def test_text_run_that_calamine_would_hold_whole_is_refused(tmp_path):
     # 100 MiB of blank space between two tags: within the size limit, but calamine's XML
-    # reader would keep it in memory as one text
+    # reader would keep it in memory as one text (its compression ratio, about 1,000, is
+    # refused first by default: raised here to reach the text check)
     tracemalloc.start()
     try:
-        message = refused(bomb(tmp_path / "blank.xlsx", 100, filler=BLANK_MIB))
+        message = refused(bomb(tmp_path / "blank.xlsx", 100, filler=BLANK_MIB),
+                          Limits(max_ratio=10_000))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -485,14 +523,91 @@ def test_text_run_that_calamine_would_hold_whole_is_refused(tmp_path):
     assert peak < 20 * 2**20
 
 
+def test_bomb_refused_by_its_compression_ratio_before_a_row_is_scanned(tmp_path, capsys):
+    # 300 MiB of formatted empty rows in a file of under a MB: deflate squeezes the
+    # repeated XML about 400 times, no spreadsheet program's file more than ~30 times
+    mib = 300
+    path = bomb(tmp_path / "ratio.xlsx", mib)
+    stored = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").compress_size
+    ratio = (len((SHEET_HEAD + rows_xml(NOTES) + SHEET_TAIL).encode())
+             + mib * len(FORMATTED_MIB)) / stored
+    assert ratio > 300
+    tracemalloc.start()
+    try:
+        message = refused(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "sheet 'notes'" in message
+    assert f"would inflate {ratio:,.0f} times, to {mib} MiB, over the 100x limit" in message
+    assert "--max-ratio" in message and "Limits(max_ratio=...)" in message
+    assert peak < 5 * 2**20  # nothing inflated
+    assert check(path, capsys)[0] == 2
+    code, _, err = check(path, capsys, "--max-ratio", f"{ratio / 2:.0f}")
+    assert code == 2 and f"over the {ratio / 2:.0f}x limit" in err
+
+
+def test_ratio_of_small_parts_and_of_sheets_spreadsheet_programs_write_is_accepted(tmp_path):
+    # a sheet of a million formatted empty rows, numbered as Excel writes them, deflated
+    # at the usual level, compresses well below the limit: it is read
+    empty = "".join(f'<row r="{r}" spans="1:3" s="1" customFormat="1"/>'
+                    for r in range(5, EXCEL_ROWS + 1))
+    path = write_xlsx(tmp_path / "formatted.xlsx", rows_xml(NOTES) + empty, level=9)
+    info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
+    assert 10 < info.file_size / info.compress_size < Limits().max_ratio
+    assert notes_of(read_study(path)) == EXPECTED_NOTES
+    # a part under 1 MiB inflated may compress any amount: it cannot exhaust memory
+    small = write_xlsx(tmp_path / "small.xlsx", rows_xml(NOTES) + " " * 500_000, level=9)
+    assert notes_of(read_study(small)) == EXPECTED_NOTES
+
+
+def dimension_sheet(ref: str, rows: str) -> str:
+    return SHEET_HEAD.replace("<sheetData>", f'<dimension ref="{ref}"/><sheetData>') + rows
+
+
+@pytest.mark.parametrize(("ref", "refused_by_default"), [
+    ("A1:C4", False), ("A1:XFD1048576", False),  # Excel's whole sheet, e.g. formatted
+    ("A1:C1048577", True), ("A1:XFE4", True), ("A1:C1500004", True)])
+def test_dimension_beyond_any_spreadsheet_program_is_refused_before_the_scan(
+        tmp_path, ref, refused_by_default):
+    path = tmp_path / "dim.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in _PARTS.items():
+            zf.writestr(name, text)
+        zf.writestr("xl/worksheets/sheet1.xml", dimension_sheet(ref, rows_xml(NOTES))
+                    + SHEET_TAIL)
+    if not refused_by_default:
+        assert notes_of(read_study(path)) == EXPECTED_NOTES
+        return
+    message = refused(path)
+    assert f"declares the area {ref}" in message
+    assert "more than Excel or LibreOffice can hold (1,048,576 rows by 16,384 columns)" \
+        in message
+    # the sheet's true content is small: with the limits raised, it is read
+    raised = Limits(max_rows=2_000_000, max_columns=20_000)
+    assert notes_of(read_study(path, limits=raised)) == EXPECTED_NOTES
+
+
+def test_sheet_that_understates_its_dimension_is_still_measured(tmp_path):
+    # claims A1:C4 but holds a value in row 1,048,577
+    path = tmp_path / "liar.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in _PARTS.items():
+            zf.writestr(name, text)
+        zf.writestr("xl/worksheets/sheet1.xml", dimension_sheet(
+            "A1:C4", rows_xml([*NOTES, (EXCEL_ROWS + 1, ("G1", 3, "Fear"))])) + SHEET_TAIL)
+    assert "runs to row 1,048,577, over the 1,048,576-row limit" in refused(path)
+
+
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
-def test_bomb_within_the_limit_is_read_with_bounded_memory(tmp_path):
-    # Under the default 2 GiB limit 150 MiB of formatted rows (5 million of them) are
-    # streamed twice (size check, then calamine), never held: the process grows by a
-    # fraction of the inflated size.
+def test_bomb_refused_by_default_and_read_with_bounded_memory_when_allowed(tmp_path):
+    # 150 MiB of formatted rows (5 million of them) compressed about 1,000 times: refused by
+    # default. With the ratio limit raised, they are streamed twice (size check, then
+    # calamine), never held: the process grows by a fraction of the inflated size.
     mib = 150
     path = bomb(tmp_path / "big.xlsx", mib)
-    run = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True,
+    assert "over the 100x limit" in refused(path)
+    run = subprocess.run([sys.executable, "-c", _CHILD, str(path), "2000"], capture_output=True,
                          text=True, check=True, timeout=120)
     result = json.loads(run.stdout)
     assert result["notes"] == 3

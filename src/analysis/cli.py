@@ -79,6 +79,10 @@ def _limits(args: argparse.Namespace) -> Limits:
         raised["max_rows"] = args.max_rows
     if getattr(args, "max_cells", None):
         raised["max_cells"] = args.max_cells
+    if getattr(args, "max_columns", None):
+        raised["max_columns"] = args.max_columns
+    if getattr(args, "max_ratio", None):
+        raised["max_ratio"] = args.max_ratio
     return Limits(**raised)
 
 
@@ -101,14 +105,26 @@ def _print_list(title: str, items: Sequence[object]) -> None:
     for item in items[:MAX_LISTED]:
         print(f"  - {item}", file=out)
     if len(items) > MAX_LISTED:
-        print(f"  ... and {len(items) - MAX_LISTED} more (use --json for all)", file=out)
+        unlisted = getattr(items, "not_listed", 0)
+        print(f"  ... and {len(items) - MAX_LISTED} more (use --json for "
+              + (f"the first {getattr(items, 'keep', 0)} of each reason; {unlisted} were "
+                 "counted, not listed)" if unlisted else "all)"), file=out)
+        if unlisted:
+            print(f"{title}, per reason:", file=out)
+            for r in items.summary().itertuples():  # type: ignore[attr-defined]
+                where = ", ".join(str(v) for v in (r.file, r.sheet and f"sheet '{r.sheet}'",
+                                                   r.column and f"column {r.column}") if v)
+                print(f"  - {r.count} x {where}: {r.reason}", file=out)
 
 
 def check_payload(study: Study) -> dict[str, object]:
     """Return the ``check --json`` object for a study.
 
     Keys: ``file``, ``notes``, ``groups``, ``sessions``, ``themes``, ``categories``,
-    ``rejected``, ``read``, ``kept``, ``layout`` (how the file was read), ``columns`` (the
+    ``rejected`` (records rejected, all counted), ``rejected_not_listed`` (of them, those
+    only counted: the first 200 of each reason are listed in ``errors``),
+    ``rejected_by_reason`` (file, sheet, column, reason, count, listed), ``read``, ``kept``,
+    ``layout`` (how the file was read), ``columns`` (the
     column used for each role), ``errors`` and ``warnings`` (lists of problem dicts
     with ``message`` and ``source``), ``privacy`` (what may be identifying data, found by
     :func:`~analysis.privacy.find_identifying`: problem dicts of severity ``warning``, kept
@@ -129,6 +145,8 @@ def check_payload(study: Study) -> dict[str, object]:
         "columns": dict(log.columns),
         "by_sheet": log.by_sheet().reset_index().to_dict("records"),
         "errors": [p.to_dict() for p in log.all_errors],
+        "rejected_not_listed": log.rejected.not_listed,
+        "rejected_by_reason": log.rejected.summary().to_dict("records"),
         "warnings": [p.to_dict() for p in log.warnings],
         "privacy": [p.to_dict() for p in find_identifying(study)],
         "merges": [m.__dict__ for m in log.merges],
@@ -197,7 +215,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                     [f"{p['source']}: {p['message']}" if p["source"] else p["message"]
                      for p in privacy])
         print("OK: no errors" if payload["ok"] else
-              f"FAILED: {len(study.log.all_errors)} error(s) to fix")
+              f"FAILED: {len(study.log.errors) + len(study.log.rejected)} error(s) to fix")
     return 0 if payload["ok"] else 1
 
 
@@ -327,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-cells", type=_count, metavar="N",
                        help="raise the cells-per-sheet limit, rows times columns "
                             f"(default {Limits.max_cells:,})")
+        p.add_argument("--max-columns", type=_count, metavar="N",
+                       help="raise the columns-per-sheet limit "
+                            f"(default {Limits.max_columns:,})")
+        p.add_argument("--max-ratio", type=float, metavar="X",
+                       help="raise the compression-ratio limit of a workbook's parts "
+                            f"(default {Limits.max_ratio:g})")
         cols = p.add_argument_group(
             "which column is which (any table: template, CSV, wide sheets, exports)")
         cols.add_argument("--column", action="append", metavar="ROLE=HEADER",

@@ -8,14 +8,16 @@ records kept plus the records rejected, each rejection carrying the cell it came
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import pandas as pd
 
 __all__ = ["NOTE_COLUMNS", "VALENCES", "CategoryConflict", "ImportLog", "LabelMerge", "NoteMove",
-           "Problem", "Study"]
+           "Problem", "Rejections", "Study"]
 
 #: Columns of the notes table, in order.
 NOTE_COLUMNS: tuple[str, ...] = (
@@ -101,6 +103,126 @@ class Problem:
             "column": self.column,
             "severity": self.severity,
         }
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+class Rejections:
+    """The rejected records of an import: every one counted, the first of each reason kept.
+
+    A file with a million bad rows needs a count and a few examples, not a million
+    :class:`Problem` objects. Rejections are grouped by reason: file, sheet, column and
+    message, with the quoted cell values of the message left out (``"session 'abc' is not
+    a whole number"`` and ``"session '0' ..."`` share a reason). The first :attr:`keep` of
+    each reason are kept in the order they came.
+
+    It behaves as the list it replaces: ``len()`` counts every rejected record (so
+    ``read == kept + len(rejected)`` holds), iteration and indexing give the records kept,
+    ``==`` compares with a list, :meth:`summary` gives the count per reason.
+
+    Parameters
+    ----------
+    problems : iterable of Problem, optional
+        Rejections to start with.
+    keep : int
+        Records kept per reason (default 200).
+    """
+
+    __slots__ = ("_counts", "_kept", "_total", "keep")
+
+    def __init__(self, problems: Iterable[Problem] = (), *, keep: int = 200) -> None:
+        self.keep = keep
+        self._kept: list[Problem] = []
+        self._counts: dict[tuple[str | None, str | None, str | None, str], list[Any]] = {}
+        self._total = 0
+        self.extend(problems)
+
+    @staticmethod
+    def _reason(p: Problem) -> tuple[str | None, str | None, str | None, str]:
+        return (p.file, p.sheet, p.column,
+                _QUOTED.sub("'…'", p.message) if "'" in p.message else p.message)
+
+    def append(self, problem: Problem) -> None:
+        """Count ``problem``; keep it if fewer than :attr:`keep` of its reason are kept."""
+        self._add(problem, 1)
+
+    def _add(self, problem: Problem, count: int) -> None:
+        key = self._reason(problem)
+        entry = self._counts.get(key)
+        if entry is None:
+            entry = self._counts[key] = [0, 0]
+        entry[0] += count
+        self._total += count
+        if entry[1] < self.keep:
+            entry[1] += 1
+            self._kept.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add rejections, another :class:`Rejections` with its counts included."""
+        if isinstance(problems, Rejections):
+            listed: dict[tuple[str | None, str | None, str | None, str], int] = {}
+            for p in problems._kept:
+                key = self._reason(p)
+                listed[key] = listed.get(key, 0) + 1
+                self._add(p, 1)
+            for key, (count, _) in problems._counts.items():
+                extra = count - listed.get(key, 0)
+                if extra:
+                    entry = self._counts.setdefault(key, [0, self.keep])
+                    entry[0] += extra
+                    self._total += extra
+            return
+        for p in problems:
+            self._add(p, 1)
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __bool__(self) -> bool:
+        return self._total > 0
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._kept)
+
+    @overload
+    def __getitem__(self, index: int) -> Problem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Problem]: ...
+
+    def __getitem__(self, index: int | slice) -> Problem | list[Problem]:
+        return self._kept[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rejections):
+            return self._total == other._total and self._kept == other._kept
+        if isinstance(other, list | tuple):
+            return self._total == len(other) and self._kept == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rejections({self._kept!r}, total={self._total})"
+
+    @property
+    def listed(self) -> int:
+        """Rejected records kept (and so listed) here."""
+        return len(self._kept)
+
+    @property
+    def not_listed(self) -> int:
+        """Rejected records counted but not kept: ``len(self) - self.listed``."""
+        return self._total - len(self._kept)
+
+    def summary(self) -> pd.DataFrame:
+        """Return one row per reason: ``file, sheet, column, reason, count, listed``.
+
+        ``reason`` is the message with quoted cell values shown as ``'…'``.
+        """
+        cols = ["file", "sheet", "column", "reason", "count", "listed"]
+        return pd.DataFrame([[*key, count, listed]
+                             for key, (count, listed) in self._counts.items()], columns=cols)
 
 
 @dataclass(frozen=True)
@@ -211,8 +333,10 @@ class ImportLog:
         Records read.
     kept : int
         Records kept (a grid cell marked ``3`` is one record kept that yields three notes).
-    rejected : list of Problem
-        One entry per rejected record, with the reason and the cell.
+    rejected : Rejections
+        The rejected records, each with the reason and the cell: ``len()`` counts them
+        all; the first 200 of each reason are kept (iterated, listed, in
+        :meth:`rejected_frame`) and :meth:`Rejections.summary` counts every reason.
     errors : list of Problem
         Problems that make the data unusable as it stands (includes nothing from ``rejected``).
     warnings : list of Problem
@@ -242,7 +366,7 @@ class ImportLog:
     files: list[str] = field(default_factory=list)
     read: int = 0
     kept: int = 0
-    rejected: list[Problem] = field(default_factory=list)
+    rejected: Rejections = field(default_factory=Rejections)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     merges: list[LabelMerge] = field(default_factory=list)
@@ -257,9 +381,9 @@ class ImportLog:
     def by_sheet(self) -> pd.DataFrame:
         """Return records read, kept and rejected per sheet (columns ``read, kept, rejected``)."""
         rejected: dict[str, int] = {}
-        for p in self.rejected:
-            key = p.sheet if p.sheet is not None else (p.file or "")
-            rejected[key] = rejected.get(key, 0) + 1
+        for (file, sheet, _, _), (count, _) in self.rejected._counts.items():
+            key = sheet if sheet is not None else (file or "")
+            rejected[key] = rejected.get(key, 0) + count
         names = list(dict.fromkeys([*self.sheets, *rejected]))
         read = [self.sheets.get(n, 0) for n in names]
         rej = [rejected.get(n, 0) for n in names]
@@ -267,6 +391,10 @@ class ImportLog:
                                                                             strict=True)],
                               "rejected": rej}, index=pd.Index(names, name="sheet"))
         return frame
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rejected, Rejections):  # a list given to the constructor
+            self.rejected = Rejections(self.rejected)
 
     def check_balance(self) -> None:
         """Raise ``AssertionError`` unless records read equal records kept plus rejected."""
@@ -296,11 +424,18 @@ class ImportLog:
 
     @property
     def all_errors(self) -> list[Problem]:
-        """Errors followed by rejected records: everything that makes ``check`` exit 1."""
+        """Errors followed by rejected records: everything that makes ``check`` exit 1.
+
+        Only the rejected records kept are listed (see :class:`Rejections`); there are
+        ``len(errors) + len(rejected)`` in all.
+        """
         return [*self.errors, *self.rejected]
 
     def rejected_frame(self) -> pd.DataFrame:
-        """Return the rejected records as a table (file, sheet, row, column, reason)."""
+        """Return the rejected records kept as a table (file, sheet, row, column, reason).
+
+        The first 200 of each reason; :meth:`Rejections.summary` counts them all.
+        """
         return _problems_frame(self.rejected)
 
     def problems_frame(self) -> pd.DataFrame:

@@ -34,7 +34,14 @@ from ._grid import find_grid_header, parse_grid
 from ._options import OptionsError, ReadOptions
 from ._schema import SHEETS, header_key, sheet_for
 from ._sniff import grid_problem, refusal
-from ._tables import HEADER_SEARCH_ROWS, ParsedTable, locate_header, parse_table, split_codes
+from ._tables import (
+    HEADER_SEARCH_ROWS,
+    ParsedTable,
+    SheetColumns,
+    locate_header,
+    parse_table,
+    split_codes,
+)
 from ._values import is_blank
 
 __all__ = ["Limits", "Workbook", "detect_and_open", "detect_format", "read_csv_study",
@@ -50,9 +57,12 @@ _IGNORED_SHEETS = {"readme", "about", "info", "instructions", "istruzioni", "leg
 class Limits:
     """Size limits checked before a file is read into memory.
 
-    Raise one by passing e.g. ``limits=Limits(max_rows=5_000_000)`` to
-    :func:`~analysis.read_study`, or ``--max-mb``, ``--max-rows``, ``--max-cells`` on the
-    command line.
+    The defaults are what Excel and LibreOffice can hold (1,048,576 rows by 16,384 columns)
+    and what their files look like (compressed at most a few dozen times), so any file a
+    spreadsheet program wrote is read, and a file built to exhaust memory is refused before
+    it is parsed. Raise one for a genuine file by passing e.g.
+    ``limits=Limits(max_rows=5_000_000)`` to :func:`~analysis.read_study`, or ``--max-mb``,
+    ``--max-rows``, ``--max-columns``, ``--max-cells``, ``--max-ratio`` on the command line.
 
     Attributes
     ----------
@@ -63,23 +73,44 @@ class Limits:
         zip bomb is refused before a byte is inflated.
     max_rows : int
         Most rows in one sheet (CSV: records), counted down to the last row that holds a
-        value (default 2,000,000; Excel itself stops at 1,048,576).
+        value (default 1,048,576, the last row of an Excel or LibreOffice sheet).
+    max_columns : int
+        Most columns in one sheet (CSV: fields in a record), counted to the last column
+        that holds a value (default 16,384, Excel's last column ``XFD``).
     max_cells : int
         Most cells in one sheet, counted as rows times columns of the area from ``A1`` to the
         last used row and column (default 50,000,000), because that whole area is read into
         memory, blank cells included. A CSV file counts its records times its widest record.
+    max_ratio : float
+        Largest compression ratio (inflated size / stored size) of a workbook part over
+        1 MiB inflated (default 100). Workbooks written by Excel, LibreOffice and openpyxl
+        compress 6-10 times; a sheet of formatted empty rows, the most compressible thing
+        they write, 9-28 times. Deflate reaches about 1,000 on repeated content, which is
+        what a zip bomb holds.
 
     Notes
     -----
     Rows and cells are counted from the workbook's XML (or the CSV text) before the sheet is
     read, so a small file that claims a huge area (a "cell bomb") is refused instead of
-    exhausting memory. Cells with formatting but no value do not count.
+    exhausting memory. Cells with formatting but no value do not count. A sheet whose
+    ``<dimension>`` element (written at its top by spreadsheet programs) declares more rows
+    or columns than both the limits and any spreadsheet program allow is refused before
+    its rows are scanned; one that understates its size is still measured by the scan.
     """
 
     max_file_mb: float = 500
     max_uncompressed_mb: float = 2048
-    max_rows: int = 2_000_000
+    max_rows: int = 1_048_576
     max_cells: int = 50_000_000
+    max_columns: int = 16_384
+    max_ratio: float = 100
+
+
+#: The last row and column of an Excel or LibreOffice sheet (XFD1048576).
+SPREADSHEET_ROWS = 1_048_576
+SPREADSHEET_COLUMNS = 16_384
+#: Parts that inflate to less than this are not held to ``Limits.max_ratio``.
+_RATIO_FLOOR = 2**20
 
 
 def check_file_size(size: int, limits: Limits, name: str) -> None:
@@ -457,27 +488,30 @@ def _below(most: int) -> re.Pattern[bytes]:
 def _within(limits: Limits) -> re.Pattern[bytes] | None:
     """Match any cell tag but ``<c r="X123"`` with one letter and a row the limits allow.
 
-    With columns A to Z only and rows of at most ``d`` digits, a sheet holds at most
-    ``26 * (10**d - 1)`` cells; ``d`` is the most digits the limits allow so. Rows with one
-    digit more are allowed too when they start with a digit up to ``k`` and the column with
-    a letter up to ``L`` (defaults: rows to 1,999,999 in columns A to Y). A sheet in which
-    the pattern never matches is within the limits after a single regex pass, as nearly
-    every sheet is; ``None`` when even one-digit rows could break the limits.
+    With columns A to Z only (or fewer, as ``max_columns`` allows) and rows of at most
+    ``d`` digits, a sheet holds at most ``26 * (10**d - 1)`` cells; ``d`` is the most
+    digits the limits allow so. Rows with one digit more are allowed too up to the rows
+    limit, in the columns the cells limit allows for that many rows (defaults: rows to
+    1,048,576 in columns A to Z). A sheet in which the pattern never matches is within the
+    limits after a single regex pass, as nearly every sheet is; ``None`` when even
+    one-digit rows could break the limits.
     """
+    width = min(26, limits.max_columns)
     d = 0
     while d < 9 and 10 ** (d + 1) - 1 <= limits.max_rows and \
-            26 * (10 ** (d + 1) - 1) <= limits.max_cells:
+            width * (10 ** (d + 1) - 1) <= limits.max_cells:
         d += 1
     if d == 0:
         return None
-    k = min(9, (limits.max_rows + 1) // 10**d - 1) if d < 9 else 0
-    letters = min(26, limits.max_cells // ((k + 1) * 10**d - 1)) if k >= 1 else 0
-    if (d, k, letters) not in _WITHIN:
-        allowed = rb"[A-Z][0-9]{1,%d}" % d
+    top = min(limits.max_rows, 10 ** (d + 1) - 1) if d < 9 else 0
+    letters = min(width, limits.max_cells // top) if top >= 10**d else 0
+    if (d, top, letters) not in _WITHIN:
+        allowed = rb"[A-%c][0-9]{1,%d}" % (64 + width, d)
         if letters >= 1:
-            allowed += rb"|[A-%c][1-%d][0-9]{%d}" % (64 + letters, k, d)
-        _WITHIN[d, k, letters] = re.compile(rb'<c(?! r="(?:' + allowed + rb')")[\s/>]')
-    return _WITHIN[d, k, letters]
+            allowed += rb'|[A-%c](?!(?:%s)")[1-9][0-9]{%d}' % (
+                64 + letters, _greater(b"%d" % top, digits=True), d)
+        _WITHIN[d, top, letters] = re.compile(rb'<c(?! r="(?:' + allowed + rb')")[\s/>]')
+    return _WITHIN[d, top, letters]
 
 
 _WITHIN: dict[tuple[int, int, int], re.Pattern[bytes]] = {}
@@ -530,7 +564,7 @@ def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
     if not cols:
         return None
     most = min(limits.max_rows, limits.max_cells // cols)
-    if not over:
+    if not over and cols <= limits.max_columns:
         if unsearched <= most and searched <= most:
             return None
         # the column grew after some pieces were passed: look again with the final bound
@@ -663,15 +697,21 @@ def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits
     if kind == "ods":
         if "content.xml" not in names:
             return
+        _check_ratio(zf, "content.xml", limits, file=file, sheet=None)
         extents = _ods_extents(zf, file)
         for sheet in _sheets_read(list(extents)):
             _check_extent(*extents[sheet], limits, file=file, sheet=sheet)
         return
+    parts = _xlsx_sheet_parts(zf)
+    sheets = [s for s in _sheets_read(list(parts)) if parts[s] in names]
+    if "xl/sharedStrings.xml" in names:
+        _check_ratio(zf, "xl/sharedStrings.xml", limits, file=file, sheet=None)
+    for sheet in sheets:  # what a part claims, before a row of any sheet is scanned
+        _check_ratio(zf, parts[sheet], limits, file=file, sheet=sheet)
+        _check_dimension(zf, parts[sheet], limits, file=file, sheet=sheet)
     if "xl/sharedStrings.xml" in names:  # calamine holds every shared string
         for _ in _xml_pieces(zf, "xl/sharedStrings.xml", file, None):
             pass
-    parts = _xlsx_sheet_parts(zf)
-    sheets = [s for s in _sheets_read(list(parts)) if parts[s] in names]
     sheets.sort(key=lambda s: zf.getinfo(parts[s]).file_size)
     for i, sheet in enumerate(sheets):
         if before_largest is not None and i == len(sheets) - 1:
@@ -679,6 +719,56 @@ def _check_sheet_sizes(zf: zipfile.ZipFile, kind: str, file: str, limits: Limits
         extent = _xlsx_extent(zf, parts[sheet], limits, file, sheet)
         if extent is not None:
             _check_extent(*extent, limits, file=file, sheet=sheet)
+
+
+def _check_ratio(zf: zipfile.ZipFile, member: str, limits: Limits, *, file: str,
+                 sheet: str | None) -> None:
+    """Refuse a part that inflates more than ``limits.max_ratio`` times (its declared sizes).
+
+    The declared size is a bound: Python's zipfile stops inflating there.
+    """
+    info = zf.getinfo(member)
+    if info.file_size < _RATIO_FLOOR:
+        return
+    ratio = info.file_size / max(info.compress_size, 1)
+    if ratio > limits.max_ratio:
+        raise UnreadableFileError(
+            f"the {'sheet' if sheet is not None else 'part ' + repr(member)} would inflate "
+            f"{ratio:,.0f} times, to {info.file_size / 2**20:,.0f} MiB, over the "
+            f"{limits.max_ratio:g}x limit (spreadsheet programs compress 6-30 times; more is "
+            "what a zip bomb holds); if the file is genuine, raise the limit with "
+            "--max-ratio (or Limits(max_ratio=...))", file=file, sheet=sheet)
+
+
+_DIMENSION = re.compile(
+    rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']\$?[A-Za-z]{1,3}\$?[0-9]{1,12}"""
+    rb"""(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,12}))?["']""")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData[\s/>]")
+
+
+def _check_dimension(zf: zipfile.ZipFile, member: str, limits: Limits, *, file: str,
+                     sheet: str) -> None:
+    """Refuse a sheet whose ``<dimension>`` declares more rows or columns than any program.
+
+    The element comes before ``<sheetData>``; it is only believed when it declares more than
+    both the limits and a spreadsheet program's sheet (1,048,576 rows, 16,384 columns), as
+    it counts formatted cells too. A sheet that understates it is caught by the scan.
+    """
+    with zf.open(member) as fh:
+        head = fh.read(16384)
+    end = _SHEET_DATA.search(head)
+    m = _DIMENSION.search(head, 0, end.start() if end else len(head))
+    if m is None or m.group(1) is None:
+        return
+    rows, cols = int(m.group(2)), _column_number(m.group(1))
+    if (rows > limits.max_rows and rows > SPREADSHEET_ROWS) or (
+            cols > limits.max_columns and cols > SPREADSHEET_COLUMNS):
+        raise UnreadableFileError(
+            f"the sheet declares the area A1:{m.group(1).decode().upper()}{rows} ({rows:,} rows "
+            f"by {cols:,} columns), more than Excel or LibreOffice can hold "
+            f"({SPREADSHEET_ROWS:,} rows by {SPREADSHEET_COLUMNS:,} columns) and over the "
+            f"limits; if the file is genuine, raise them with --max-rows and --max-columns "
+            "(or Limits(max_rows=..., max_columns=...))", file=file, sheet=sheet)
 
 
 def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
@@ -689,6 +779,13 @@ def _check_extent(rows: int, cols: int, limits: Limits, *, file: str,
         raise UnreadableFileError(
             f"{what} {runs}, over the {limits.max_rows:,}-row limit; if the file is genuine, "
             "raise the limit with --max-rows (or Limits(max_rows=...))", file=file, sheet=sheet)
+    if cols > limits.max_columns:
+        runs = (f"runs to column {_excel_column(cols - 1)} ({cols:,} columns)"
+                if sheet is not None else f"has a record of {cols:,} fields")
+        raise UnreadableFileError(
+            f"{what} {runs}, over the {limits.max_columns:,}-column limit; if the file is "
+            "genuine, raise the limit with --max-columns (or Limits(max_columns=...))",
+            file=file, sheet=sheet)
     if rows * cols > limits.max_cells:
         area = (f"spans A1:{_excel_column(cols - 1)}{rows} ({rows:,} rows by {cols:,} columns)"
                 if sheet is not None else f"has {rows:,} records of up to {cols:,} fields")
@@ -720,7 +817,8 @@ def _check_csv_size(path: Path, limits: Limits) -> None:
                 carry += int(delims[-1])
             newlines += ends.size
     rows_bound, width_bound = newlines + 1, max(widest, carry) + 1
-    if rows_bound <= limits.max_rows and rows_bound * width_bound <= limits.max_cells:
+    if rows_bound <= limits.max_rows and width_bound <= limits.max_columns \
+            and rows_bound * width_bound <= limits.max_cells:
         return
     text = decode_text(path.read_bytes(), path.name, ImportLog())
     csv.field_size_limit(2**31 - 1)
@@ -778,6 +876,39 @@ def _sheet_rows(wb: Any, sheet: str, file: str) -> tuple[list[list[Any]], list]:
     return rows, list(merged)
 
 
+def _sheet_columns(wb: Any, sheet: str, file: str,
+                   loaded: Callable[[], None] | None = None) -> tuple[SheetColumns, list]:
+    """Return the sheet's cells as :class:`SheetColumns` (from row 1) and merged ranges.
+
+    The rows come from calamine's row iterator a block at a time, so the sheet's cells never
+    all exist as Python objects at once; the result equals :func:`_sheet_rows`'. ``loaded``
+    is called once calamine holds the sheet (the workbook may then be closed).
+    """
+    try:
+        ws = wb.get_sheet_by_name(sheet)
+        merged = ws.merged_cell_ranges or []
+        if loaded is not None:
+            loaded()
+        start, end = ws.start, ws.end
+        if start is None or end is None:
+            return SheetColumns([], fill=""), list(merged)
+        pad = [""] * start[1]
+        seen = 0
+
+        def rows() -> Iterator[list[Any]]:
+            nonlocal seen
+            for r in ws.iter_rows():
+                seen += 1
+                yield [*pad, *r] if pad else r
+
+        columns = SheetColumns(rows(), fill="")
+        if seen != end[0] + 1:  # the iterator did not start at row 1: read the whole sheet
+            columns = SheetColumns(ws.to_python(skip_empty_area=False), fill="")
+    except Exception as exc:
+        raise UnreadableFileError(_calamine_message(exc), file=file, sheet=sheet) from None
+    return columns, list(merged)
+
+
 class Workbook:
     """An open workbook whose sheets are read at most once, whoever asks first.
 
@@ -789,7 +920,7 @@ class Workbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = path.name
-        self._wb = _open_workbook(path)
+        self._wb: Any = _open_workbook(path)
         self._cache: dict[str, tuple[list[list[Any]], list]] = {}
         try:
             self.sheet_names: list[str] = list(self._wb.sheet_names)
@@ -797,25 +928,46 @@ class Workbook:
             self.close()
             raise UnreadableFileError(_calamine_message(exc), file=self.file) from None
 
+    def _book(self) -> Any:
+        """Return calamine's workbook, opening the file again if :meth:`take` closed it."""
+        if self._wb is None:
+            self._wb = _open_workbook(self.path)
+        return self._wb
+
     def peek(self, sheet: str) -> list[list[Any]]:
         """Return the rows of ``sheet`` and keep them for :meth:`take`."""
         if sheet not in self._cache:
-            self._cache[sheet] = _sheet_rows(self._wb, sheet, self.file)
+            self._cache[sheet] = _sheet_rows(self._book(), sheet, self.file)
         return self._cache[sheet][0]
 
-    def take(self, sheet: str) -> tuple[list[list[Any]], list]:
-        """Return the rows and merged ranges of ``sheet``, forgetting them here."""
+    def take(self, sheet: str, *, columns: bool = False, last: bool = False
+             ) -> tuple[list[list[Any]] | SheetColumns, list]:
+        """Return the rows and merged ranges of ``sheet``, forgetting them here.
+
+        With ``columns``, a sheet not looked at before is read as :class:`SheetColumns`
+        (a block of rows at a time, for a large table read by :func:`parse_table`). With
+        ``last``, the file is closed as soon as calamine holds the sheet, which frees the
+        workbook's shared strings while the sheet is read (a later call opens it again).
+        """
         if sheet in self._cache:
             return self._cache.pop(sheet)
-        return _sheet_rows(self._wb, sheet, self.file)
+        if columns:
+            return _sheet_columns(self._book(), sheet, self.file,
+                                  self._release if last else None)
+        return _sheet_rows(self._book(), sheet, self.file)
+
+    def _release(self) -> None:
+        wb, self._wb = self._wb, None
+        try:
+            wb.close()
+        except Exception:
+            pass
 
     def close(self) -> None:
         """Release the file."""
         self._cache.clear()
-        try:
-            self._wb.close()
-        except Exception:
-            pass
+        if self._wb is not None:
+            self._release()
 
     def __enter__(self) -> Workbook:
         return self
@@ -943,6 +1095,13 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         rows = wb.peek(notes_sheet)
         if locate_header(rows, SHEETS["notes"], needed=2) is None:
             notes_sheet = None
+    if notes_sheet is not None:
+        # the other template sheets first (they are small), so that the file can be closed
+        # while the notes are read
+        for sheet in names:
+            if sheet != notes_sheet and (spec := sheet_for(sheet)) is not None \
+                    and spec.name != "notes":
+                wb.peek(sheet)
     for sheet in names:
         spec = SHEETS["notes"] if sheet == notes_sheet else sheet_for(sheet)
         if spec is not None and spec.name == "notes" and sheet != notes_sheet:
@@ -950,8 +1109,8 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         if spec is None or spec.name in tables:
             others.append(sheet)
             continue
-        rows, _ = wb.take(sheet)
         notes = spec.name == "notes"
+        rows, _ = wb.take(sheet, columns=notes, last=notes)
         parsed = parse_table(rows, spec, file=file, sheet=sheet, dayfirst=dayfirst,
                              keep_extra=spec.name == "participants",
                              mapping=opts.columns if notes else None,
@@ -963,6 +1122,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
             raise InputError(refusal(file, seen), file=file)
         if notes and opts.code_sep is not None:
             split_codes(parsed, opts.code_sep, file=file, sheet=sheet)
+        del rows  # the cells not kept in the table are freed before the next sheet
         log.extend(parsed.log)
         tables[spec.name] = (sheet, parsed.frame)
         layouts[spec.name] = _layout(parsed, file, sheet, rows=spec.name != "notes")
@@ -1133,6 +1293,18 @@ def _longest_run(data: bytes) -> int:
     return int(np.diff(edges).max()) - 1
 
 
+def _read_csv_rows(path: Path, file: str, log: ImportLog) -> tuple[list[list[str]], int]:
+    """Return every record of a CSV file as a list (the file decoded whole) and its longest run."""
+    data = path.read_bytes()
+    text = decode_text(data, file, log)
+    delimiter = sniff_delimiter(text)
+    try:  # empty fields stay "" (blank, as in a workbook)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
+    return rows, _longest_run(data)
+
+
 def read_csv_study(path: Path, *, dayfirst: bool = True,
                    options: ReadOptions | None = None) -> Study:
     """Read a notes table (long layout) or a single-group grid from a CSV file."""
@@ -1141,24 +1313,76 @@ def read_csv_study(path: Path, *, dayfirst: bool = True,
         return _read_csv(path, opts)
 
 
+def _utf8_scan(path: Path) -> tuple[str, int] | None:
+    """Return the encoding of a UTF-8 CSV file and its longest run, reading it in chunks.
+
+    ``("utf-8-sig", run)`` with a byte-order mark, ``("utf-8", run)`` without; ``None`` when
+    the file is not UTF-8 (or is UTF-16/32), which :func:`decode_text` then reads whole.
+    ``run`` bounds the longest field, as :func:`_longest_run` does.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    longest = since = 0  # bytes since the last delimiter or line break
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
+                            codecs.BOM_UTF16_BE)) or b"\x00" in head:
+            return None
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        chunk = head
+        while chunk:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+            a = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero((a == 44) | (a == 59) | (a == 9) | (a == 124) | (a == 10)
+                                  | (a == 13))
+            if ends.size:
+                gaps = np.diff(ends) - 1
+                longest = max(longest, since + int(ends[0]),
+                              int(gaps.max()) if gaps.size else 0)
+                since = len(a) - int(ends[-1]) - 1
+            else:
+                since += len(a)
+            chunk = fh.read(_SCAN_CHUNK)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return encoding, max(longest, since)
+
+
 def _read_csv(path: Path, opts: ReadOptions) -> Study:
     dayfirst = opts.dayfirst
     file = path.name
     log = ImportLog(files=[file])
-    data = path.read_bytes()
-    text = decode_text(data, file, log)
-    delimiter = sniff_delimiter(text)
     csv.field_size_limit(2**31 - 1)
-    try:  # empty fields stay "" (blank, as in a workbook)
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) from None
+    scan = _utf8_scan(path)
+    rows: list[list[str]] | SheetColumns
+    if scan is not None:  # UTF-8, as nearly every CSV: read a block of records at a time
+        encoding, longest = scan
+        try:
+            with path.open(encoding=encoding, newline="") as fh:
+                delimiter = sniff_delimiter(fh.read(65536))
+                fh.seek(0)
+                rows = SheetColumns(csv.reader(fh, delimiter=delimiter))
+        except csv.Error as exc:
+            raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) \
+                from None
+    else:
+        rows, longest = _read_csv_rows(path, file, log)
     if opts.sheet is not None:
         raise OptionsError(f"a CSV file has no sheets, so --sheet {opts.sheet!r} cannot apply",
                            file=file)
-    long_cells = [] if _longest_run(data) <= 32767 else [
-        (i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
-        for j, c in enumerate(r) if len(c) > 32767]
+    if longest <= 32767:
+        long_cells = []
+    elif isinstance(rows, SheetColumns):
+        long_cells = sorted((int(i) + 1, j) for j, c in enumerate(rows.columns())
+                            for i in np.flatnonzero([v is not None and len(v) > 32767
+                                                     for v in c]))
+    else:
+        long_cells = [(i + 1, j) for i, r in enumerate(rows) if r and max(map(len, r)) > 32767
+                      for j, c in enumerate(r) if len(c) > 32767]
     for row, col in long_cells[:20]:
         log.warnings.append(Problem(
             "cell longer than 32,767 characters, Excel's limit: it is read in full, but a "
@@ -1168,6 +1392,8 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
                          mapping=opts.columns or None,
                          default_group=path.stem if opts.columns else None)
     if parsed.header_row is None:
+        if isinstance(rows, SheetColumns):  # a grid: read as rows (grids are small)
+            rows = _read_csv_rows(path, file, ImportLog())[0]
         found = find_grid_header(rows, dayfirst=dayfirst)
         problem = (None if found is None or opts.layout == "grid"
                    else grid_problem(rows, found[0], found[1], dayfirst=dayfirst))
@@ -1184,6 +1410,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
                        "theme": f"column {_excel_column(label_col)} (labels)",
                        "session": f"row {found[0] + 1} (session numbers or dates)"}
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
+    del rows  # the cells not kept in the table are freed before it is assembled
     if opts.code_sep is not None:
         split_codes(parsed, opts.code_sep, file=file, sheet=None)
     log.extend(parsed.log)

@@ -23,7 +23,8 @@ from ._errors import InputError
 from ._schema import SheetSpec, header_key, match_headers
 from ._values import Distinct, is_blank, parse_date, parse_session, parse_valence
 
-__all__ = ["HEADER_SEARCH_ROWS", "ParsedTable", "cell_text", "locate_header", "parse_table"]
+__all__ = ["HEADER_SEARCH_ROWS", "ParsedTable", "SheetColumns", "cell_text", "locate_header",
+           "parse_table"]
 
 #: How many rows from the top are searched for the header row.
 HEADER_SEARCH_ROWS = 30
@@ -97,6 +98,121 @@ def _grid_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
     for i, r in enumerate(rows):
         out[i, : len(r)] = r[:width]
     return out
+
+
+#: Rows turned into columns at a time by :class:`SheetColumns`.
+BLOCK_ROWS = 20_000
+#: Types whose values can be equal across types (``1 == 1.0 == True``).
+_NUMERIC = frozenset({int, float, bool})
+
+
+class SheetColumns:
+    """A sheet's cells held column by column, built from its rows a block at a time.
+
+    A sheet read as a list of rows holds a list and a new object for every cell; here the
+    rows are taken :data:`BLOCK_ROWS` at a time, turned into one object array per column,
+    and equal values of a column share one object (a column of a few hundred labels
+    costs 8 bytes a row), so the rows never exist all at once. A column whose values
+    mostly differ (note texts) is not deduplicated. Trailing rows whose cells are all
+    empty (``""`` or ``None``) are dropped, as :func:`parse_table` would skip them.
+
+    Indexing and slicing give rows as lists, for the first :data:`HEADER_SEARCH_ROWS`
+    rows (where headers are searched); ``len()`` is the number of rows.
+
+    Parameters
+    ----------
+    rows : iterable of lists
+        The cell values, the first being spreadsheet row 1.
+    fill : object
+        The value of a cell missing from a short row (``None``; calamine writes ``""``).
+    """
+
+    def __init__(self, rows: Iterable[list[Any]], *, fill: object = None) -> None:
+        self.fill = fill
+        self._head: list[list[Any]] = []
+        parts: list[list[tuple[int, np.ndarray]]] = []
+        memos: list[dict[Any, Any] | None] = []
+        memo_types: list[set[type]] = []  # number types met in each column so far
+        n = last = 0  # rows seen; rows up to the last one with a value
+        it = iter(rows)
+        while block := list(itertools.islice(it, BLOCK_ROWS)):
+            if n < HEADER_SEARCH_ROWS:
+                self._head.extend(block[: HEADER_SEARCH_ROWS - n])
+            lengths = list(map(len, block))
+            w = max(lengths)
+            if min(lengths) != w:
+                block = [r if len(r) == w else [*r, *([fill] * (w - len(r)))] for r in block]
+            for i in range(len(block) - 1, -1, -1):
+                r = block[i]
+                if r.count("") + r.count(None) != len(r):
+                    last = n + i + 1
+                    break
+            for j, col in enumerate(zip(*block, strict=True)):
+                if j == len(parts):
+                    parts.append([])
+                    memos.append({})
+                    memo_types.append(set())
+                memo = memos[j]
+                if memo is not None:
+                    shared = list(map(memo.setdefault, col, col))
+                    numbers = _NUMERIC.intersection(map(type, col))
+                    if len(numbers | memo_types[j]) > 1:
+                        # 1, 1.0 and True are equal keys: keep each value's own type
+                        shared = [v if type(v) is type(u) else u
+                                  for v, u in zip(shared, col, strict=True)]
+                    memo_types[j] |= numbers
+                    col = shared
+                    if len(memo) > max(len(block) // 2, 64):
+                        memos[j] = None  # mostly distinct: sharing saves nothing
+                parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
+            n += len(block)
+            del block
+        self._n = last
+        self._columns = [self._join(p, last) for p in parts]
+        del self._head[last:]
+
+    def _join(self, parts: list[tuple[int, np.ndarray]], n: int) -> np.ndarray:
+        if len(parts) == 1 and parts[0][0] == 0 and len(parts[0][1]) >= n:
+            return parts[0][1][:n]
+        out = np.full(n, self.fill, dtype=object)
+        for start, arr in parts:
+            if start < n:
+                out[start: start + len(arr)] = arr[: n - start]
+        return out
+
+    @property
+    def width(self) -> int:
+        """The number of columns (of the widest row)."""
+        return len(self._columns)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            if stop <= len(self._head) or (step == 1 and start >= stop):
+                return self._head[index]
+            return [self._row(i) for i in range(start, stop, step)]
+        if index < 0:
+            index += self._n
+        if 0 <= index < len(self._head):
+            return self._head[index]
+        if not 0 <= index < self._n:
+            raise IndexError(index)
+        return self._row(index)
+
+    def _row(self, i: int) -> list[Any]:
+        return [c[i] for c in self._columns]
+
+    def columns(self, start: int = 0) -> list[np.ndarray]:
+        """Return every column from row ``start`` (zero-based), as object arrays (views)."""
+        return [c[start:] for c in self._columns]
+
+    def to_rows(self) -> list[list[Any]]:
+        """Return the rows as lists (for the small tables read row by row, e.g. grids)."""
+        return [self._row(i) for i in range(self._n)]
+
 
 
 def _blank_rows(cols: list[np.ndarray], distinct: dict[int, Distinct], order: list[int]
@@ -200,12 +316,18 @@ def parse_table(
     needed = 2 if spec.name == "notes" else None  # notes: group + theme (session may be inferred)
     h = (mapped_header_row(rows, mapping.values(), file=file, sheet=sheet) if mapping
          else locate_header(rows, spec, needed=needed))
-    width = max(map(len, rows), default=0)
-    body = rows[(h + 1) if h is not None else 0 :]
     first_row = (h + 2) if h is not None else 1
-    grid = _grid_array(body, width)
-    cols = [grid[:, j] for j in range(width)]
-    row_numbers = np.arange(first_row, first_row + len(body))
+    if isinstance(rows, SheetColumns):
+        width = rows.width
+        cols = rows.columns(first_row - 1)
+        n_body = len(rows) - (first_row - 1)
+    else:
+        width = max(map(len, rows), default=0)
+        body = rows[first_row - 1 :]
+        grid = _grid_array(body, width)
+        cols = [grid[:, j] for j in range(width)]
+        n_body = len(body)
+    row_numbers = np.arange(first_row, first_row + n_body)
 
     if h is None:
         blank = _blank_rows(cols, {}, [])
@@ -249,7 +371,7 @@ def parse_table(
     order = [found[c.name] for c in spec.columns if c.required and found.get(c.name) in distinct]
     blank = _blank_rows(cols, distinct, [*order, *(i for i in distinct if i not in order)])
     data_idx = np.flatnonzero(~blank)
-    all_data = len(data_idx) == len(body)
+    all_data = len(data_idx) == n_body
     log.read = len(data_idx)
     log.sheets[label] = log.read
 
