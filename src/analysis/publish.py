@@ -63,7 +63,8 @@ def _natural(value: object) -> tuple:
     return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(value)))
 
 
-def format_value(value: object, *, percent: bool = False, decimals: int = 1) -> str:
+def format_value(value: object, *, percent: bool = False, decimals: int = 1,
+                 fixed: bool = False) -> str:
     """Return one cell as the text a reader sees.
 
     Parameters
@@ -74,6 +75,8 @@ def format_value(value: object, *, percent: bool = False, decimals: int = 1) -> 
         ``value`` is a share (0 to 1): shown as a percentage with ``decimals`` decimals.
     decimals : int, default 1
         Decimals of numbers that are not whole.
+    fixed : bool, default False
+        Give whole floats ``decimals`` decimals too (a column of ratios: ``1.00``, ``0.82``).
 
     Returns
     -------
@@ -109,7 +112,7 @@ def format_value(value: object, *, percent: bool = False, decimals: int = 1) -> 
     if isinstance(value, float | np.floating):
         if percent:
             return f"{value * 100:.{decimals}f}%"
-        if float(value).is_integer():
+        if float(value).is_integer() and not fixed:
             return f"{int(value):,}"
         return f"{value:,.{decimals}f}"
     return str(value)
@@ -142,8 +145,12 @@ def format_cells(frame: pd.DataFrame, *, percent: Iterable[str] = (), decimals: 
         d = column_decimals.get(col, decimals)
         is_percent = col in percent
         values = frame[col].astype(object).tolist()
-        # a float column of whole numbers (counts after a merge) shows as whole numbers
-        out[col] = [format_value(v, percent=is_percent, decimals=d) for v in values]
+        # a float column of whole numbers (counts after a merge) shows as whole numbers; a
+        # column of fractions shows every value with the same decimals
+        floats = [v for v in values if isinstance(v, float | np.floating) and not _is_missing(v)]
+        fixed = any(not float(v).is_integer() for v in floats)
+        out[col] = [format_value(v, percent=is_percent, decimals=d, fixed=fixed)
+                    for v in values]
     result = pd.DataFrame(out, index=frame.index)
     result.columns = frame.columns
     return result
@@ -260,6 +267,7 @@ class PublicationFigure:
     alt: str
     svg: bytes
     files: list[Path] = field(default_factory=list)
+    scale: float = 1.0
 
     @property
     def title(self) -> str:
@@ -268,8 +276,13 @@ class PublicationFigure:
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.svg).decode("ascii")
+        size = ""
+        m = re.search(rb'<svg[^>]*\bwidth="([\d.]+)pt"', self.svg[:2000])
+        if m and self.scale != 1.0:  # pt to CSS px, scaled; never wider than the page
+            size = f' style="width: {float(m.group(1)) * 4 / 3 * self.scale:.0f}px"'
         return (f'<figure class="report-figure" id="figure-{self.number}">'
-                f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}">'
+                f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}"'
+                f"{size}>"
                 f"<figcaption><b>Figure {self.number}.</b> {html.escape(self.caption)}"
                 "</figcaption></figure>")
 
@@ -353,8 +366,9 @@ class Publisher:
             cells = cells.rename(columns=rename)
         extra = []
         if percent:
-            extra.append(f"Percentages are given to {decimals} decimal"
-                         f"{'s' if decimals != 1 else ''}.")
+            places = sorted({(column_decimals or {}).get(c, decimals) for c in percent})
+            extra.append(f"Percentages are given to {' or '.join(map(str, places))} decimal"
+                         f"{'s' if places != [1] else ''}.")
         if (cells == DASH).any().any():
             extra.append(_DASH_NOTE)
         full_note = " ".join([note.strip(), *extra]).strip()
@@ -383,7 +397,8 @@ class Publisher:
                 found.append(text)
         self._caught.extend(t for t in found if t not in self._caught)
 
-    def figure(self, fig: Figure, *, caption: str, alt: str, name: str) -> PublicationFigure:
+    def figure(self, fig: Figure, *, caption: str, alt: str, name: str,
+               scale: float = 1.0) -> PublicationFigure:
         """Save a figure (SVG, PDF, PNG), close it and return it numbered and captioned.
 
         Parameters
@@ -396,6 +411,8 @@ class Publisher:
             Alternative text: the content of the figure in words.
         name : str
             File name in ``figures/`` (no extension).
+        scale : float, default 1.0
+            Shown this much larger than its size in print (a wide figure of small text).
 
         Returns
         -------
@@ -419,7 +436,7 @@ class Publisher:
             caption = f"{caption.rstrip()} {notes}"
             self._caught = []
         figure = PublicationFigure(number=len(self.figures) + 1, caption=caption, alt=alt,
-                                   svg=svg, files=files)
+                                   svg=svg, files=files, scale=scale)
         self.figures.append(figure)
         return figure
 

@@ -18,15 +18,12 @@ import pandas as pd
 
 from .._checks import require_columns
 from ._base import check_columns, new_axes, style
+from ._frequency import VALENCE_COLORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["VALENCE_COLORS", "category_map", "category_map_data"]
-
-#: Colours of negative, neutral and positive notes (Okabe-Ito vermillion, grey, bluish green).
-VALENCE_COLORS: dict[str, str] = {"negative": "#D55E00", "neutral": "#BBBBBB",
-                                  "positive": "#009E73"}
 
 _THEME_SIZE = 7.0
 _HEAD_SIZE = 8.0
