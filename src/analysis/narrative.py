@@ -246,8 +246,10 @@ def findings(
     total = overview.loc["Total"] if "Total" in overview.index else overview.sum()
     n = int(total.get("notes", 0))
     groups = [g for g in overview.index if g != "Total"]
-    out.append(f"The analysis counts {n} notes of {int(total.get('themes', 0))} themes in "
-               f"{int(total.get('sessions', 0))} sessions of {_plural(len(groups), 'group')}.")
+    out.append(f"The analysis counts {_plural(n, 'note')} of "
+               f"{_plural(int(total.get('themes', 0)), 'theme')} in "
+               f"{_plural(int(total.get('sessions', 0)), 'session')} of "
+               f"{_plural(len(groups), 'group')}.")
     if common is not None and len(common) and len(groups) > 1:
         rows = common.drop(index="All", errors="ignore")
         full = [str(c) for c, r in rows.iterrows()
@@ -260,7 +262,11 @@ def findings(
             r = rows.loc[least]
             out.append(f"The groups differed most in {least}: {int(r['shared_by_all'])} of its "
                        f"{int(r['themes'])} themes were raised by every group.")
-    if n:
+    toned = sum(int(total[v]) for v in ("negative", "positive") if v in total.index)
+    if n and not toned:
+        out.append("No note was recorded as negative or positive, so the tone of the content "
+                   "is not described.")
+    if n and toned:
         for v in ("negative", "positive"):
             if v in total.index:
                 k = int(total[v])

@@ -122,6 +122,8 @@ def category_map(
                   positive=positive)
     if max_themes < 1:
         raise ValueError(f"max_themes={max_themes!r}: give 1 or more")
+    if negative and positive and not (data[negative].sum() + data[positive].sum()):
+        negative = positive = None  # no tone recorded: whole grey bars, no shares
     col = data[category]
     cats = ([c for c in col.cat.categories if (col == c).any()]
             if isinstance(col.dtype, pd.CategoricalDtype) else list(dict.fromkeys(col.dropna())))
