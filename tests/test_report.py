@@ -91,6 +91,8 @@ def test_report_renders_small_studies(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     html = render_report(path, tmp_path / "out", timestamp=False)
     assert "Session-notes analysis report" in html.read_text(encoding="utf-8")
+    text = _visible_text(_soup(html))
+    assert not WARNING_TEXT.search(text), WARNING_TEXT.search(text)
 
 
 def test_two_runs_differ_only_in_the_timestamp_line(tmp_path):
@@ -248,3 +250,21 @@ def test_report_scales_to_many_groups_and_themes(tmp_path):
     # Figure 1 is a map (eight categories cannot be a Venn diagram)
     assert "8 categories" in soup.get_text() and (html.parent / "figures" /
                                                   "category_map.svg").is_file()
+
+
+def test_title_and_every_user_string_are_escaped(tmp_path):
+    path = tmp_path / "pilot.csv"
+    path.write_text(
+        "group,session,theme,category,note\n"
+        'G1,1,<script>alert(1)</script>,<i>Cat</i>,"Said that <b>she</b> & others agreed."\n'
+        'G2,2,<script>alert(1)</script>,<i>Cat</i>,"Said that nothing changed at all."\n'
+        "G2,3,Plain,Other,Said that the rota changed twice.\n", encoding="utf-8")
+    html = render_report(path, tmp_path / "out", timestamp=False, title="Pilot <study> & co")
+    page = html.read_text(encoding="utf-8")
+    assert "<title>Pilot &lt;study&gt; &amp; co: session-notes analysis report</title>" in page
+    assert "<script>alert(1)" not in page and "<b>she</b>" not in page and "<i>Cat" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    soup = check_publication_page(html)
+    quotes = [q.p.get_text() for q in soup.select("div.quote-theme blockquote")]
+    assert "Said that <b>she</b> & others agreed." in quotes
+    assert "Study: Pilot <study> & co" in soup.get_text(" ", strip=True).replace("  ", " ")

@@ -73,15 +73,18 @@ def describe_bars(freq: pd.DataFrame, *, label: str = "theme", value: str = "not
 def describe_category_map(data: pd.DataFrame, *, n: int = 2) -> str:
     """Alt text of :func:`analysis.charts.category_map`: each region, its size and tone."""
     parts = []
+    toned = bool(data["negative"].sum() + data["positive"].sum())
     for cat, part in data.groupby("category", observed=True, sort=True):
         total = int(part["notes"].sum())
         top = _list([f"{r.theme} ({int(r.notes)})" for r in part.head(n).itertuples()])
-        parts.append(f"{cat}: {_plural(len(part), 'theme')}, {total} notes, "
-                     f"{_pct(part['negative'].sum(), total)} negative and "
-                     f"{_pct(part['positive'].sum(), total)} positive; largest {top}")
+        tone = (f", {_pct(part['negative'].sum(), total)} negative and "
+                f"{_pct(part['positive'].sum(), total)} positive" if toned else "")
+        parts.append(f"{cat}: {_plural(len(part), 'theme')}, {total} notes{tone}; "
+                     f"largest {top}")
+    bar = ("a bar of notes split into negative, neutral and positive" if toned
+           else "a bar of its notes")
     return (f"A map of {_plural(len(parts), 'category', 'categories')}, each a box listing its "
-            "themes with a bar of notes split into negative, neutral and positive. "
-            + ". ".join(parts) + ".")
+            f"themes with {bar}. " + ". ".join(parts) + ".")
 
 
 def describe_regions(regions: pd.DataFrame, *, sets: Sequence[str], unit: str) -> str:
@@ -216,6 +219,7 @@ def findings(
     interval_label: str = "95% Wilson interval, treating notes as independent",
     test_label: str = "note-level chi-square test, descriptive since notes of one session "
                       "are not independent",
+    test_cautions: Sequence[str] = (),
 ) -> list[str]:
     """Return the main findings as sentences generated from the report's tables.
 
@@ -236,6 +240,8 @@ def findings(
         :func:`wilson_interval`; None leaves the interval out.
     interval_label, test_label : str
         How the interval and the test are described in the sentences.
+    test_cautions : sequence of str
+        Warnings the test raised (expected counts too small, ...), added to its sentence.
 
     Returns
     -------
@@ -285,7 +291,8 @@ def findings(
             f"By a {test_label}, there was {verdict} (p = {p:.3f}). The largest excess: "
             f"{grp} noted {cat} {int(observed.loc[cat, grp])} times against "
             f"{expected.loc[cat, grp]:.0f} expected if categories and groups were unrelated"
-            f" ({r:.2f} times as often).")
+            f" ({r:.2f} times as often)."
+            + "".join(f" Caution: {c.rstrip('.')}." for c in test_cautions))
     if saturation is not None and len(saturation):
         reached = saturation[saturation["reached"].fillna(False).astype(bool)]
         missed = saturation[~saturation["reached"].fillna(False).astype(bool)]

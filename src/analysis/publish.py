@@ -39,6 +39,7 @@ __all__ = [
     "PublicationFigure",
     "PublicationTable",
     "Publisher",
+    "caught_warnings",
     "format_cells",
     "format_value",
 ]
@@ -162,6 +163,32 @@ _NUMBER = re.compile(r"^[-−]?[\d,]+(\.\d+)?%?$")
 def _is_numeric_column(cells: pd.Series) -> bool:
     values = [v for v in cells if v != DASH]
     return bool(values) and all(_NUMBER.match(v) for v in values)
+
+
+@contextmanager
+def caught_warnings() -> Iterator[list[str]]:
+    """Record the warnings raised inside a ``with`` block as a list of distinct messages.
+
+    The list is filled when the block ends. A report states such warnings where they
+    belong (in a table's note, a figure's caption), instead of letting Python print them
+    into the page. Exceptions are not caught.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with caught_warnings() as found:
+    ...     warnings.warn("expected counts are small", stacklevel=1)
+    >>> found
+    ['expected counts are small']
+    """
+    found: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield found
+    for w in caught:
+        text = str(w.message).strip()
+        if text and text not in found:
+            found.append(text)
 
 
 def _slug(text: str) -> str:
@@ -387,14 +414,8 @@ class Publisher:
         not fit) belong in the figure's caption, not printed into the page. Errors are not
         caught.
         """
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            found: list[str] = []
+        with caught_warnings() as found:
             yield found
-        for w in caught:
-            text = str(w.message).strip()
-            if text and text not in found:
-                found.append(text)
         self._caught.extend(t for t in found if t not in self._caught)
 
     def figure(self, fig: Figure, *, caption: str, alt: str, name: str,
