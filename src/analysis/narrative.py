@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -129,8 +128,8 @@ def describe_valence(tone: pd.DataFrame, *, n: int = 3) -> str:
     for v in ("negative", "positive"):
         if v in tone and tone[v].sum():
             top = tone[v].sort_values(ascending=False, kind="stable").head(n)
-            parts.append(f"most {v} notes: " + _list([f"{k} ({int(x)})" for k, x in top.items()
-                                                      if x]))
+            named = _list([f"{k} ({int(x)})" for k, x in top.items() if x])
+            parts.append(f"{'Most' if not parts else 'most'} {v} notes: {named}")
     return (f"Bars of negative and positive notes for each of {_plural(len(tone), 'theme')}. "
             + "; ".join(parts) + ".")
 
@@ -286,9 +285,10 @@ def findings(
         ratio = (observed / expected.replace(0, np.nan)).stack()
         (cat, grp), r = ratio.idxmax(), ratio.max()
         verdict = ("the categories were not spread alike over the groups" if p < 0.05 else
-                   "no clear difference in how the categories were spread over the groups")
+                   "no clear difference appeared in how the categories were spread over the "
+                   "groups")
         out.append(
-            f"By a {test_label}, there was {verdict} (p = {p:.3f}). The largest excess: "
+            f"By a {test_label}, {verdict} (p = {p:.3f}). The largest excess: "
             f"{grp} noted {cat} {int(observed.loc[cat, grp])} times against "
             f"{expected.loc[cat, grp]:.0f} expected if categories and groups were unrelated"
             f" ({r:.2f} times as often)."
@@ -375,8 +375,7 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
     rows.append(("software", f"analysis {__version__}; Python {platform.python_version()}; "
                  f"pandas {pd.__version__}; numpy {np.__version__}; scipy {scipy.__version__};"
                  f" matplotlib {matplotlib.__version__}"))
-    rows.append(("platform", f"{platform.system()} {platform.machine()}"
-                 if sys.platform else "unknown"))
+    rows.append(("platform", f"{platform.system()} {platform.machine()}"))
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
