@@ -112,3 +112,37 @@ def test_findings_state_the_numbers(example_study):
                for s in sentences)
     p = chi2["pval"].iloc[0]
     assert any(f"(p = {p:.3f})" in s and "descriptive" in s for s in sentences)
+
+
+def test_methods_appendix_names_input_mapping_and_coders(example_study):
+    import copy
+    import hashlib
+
+    from tests.conftest import EXAMPLE
+
+    notes = tables.one_coder(example_study.notes)
+    table = narrative.methods(example_study, notes=notes).set_index("item")["value"]
+    assert table["SHA-256 of the input"] == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert table["records"] == "read 865, kept 865, rejected 0"
+    assert "theme ← D (theme)" in table["column mapping"]
+    assert table["coders"] == "R1: 639 notes; R2: 72 notes"
+    assert "counts the notes of R1" in table["double coding"]
+    assert table["notes counted"] == f"{len(notes)} of {len(example_study.notes)}"
+    # a reader that records its layout and column mapping on the log is used as it is
+    study = copy.copy(example_study)
+    study.log = copy.copy(example_study.log)
+    study.log.layout = "template workbook, sheet 'notes'"
+    study.log.columns = {"theme": "Tema"}
+    table = narrative.methods(study, notes=notes).set_index("item")["value"]
+    assert table["layout"] == "template workbook, sheet 'notes'"
+    assert table["column mapping"] == "theme ← Tema"
+
+
+def test_checklist_answers_from_the_data(example_study):
+    from analysis.quotes import choose_quotes
+
+    notes = tables.one_coder(example_study.notes)
+    full = narrative.checklist(example_study, notes=notes, quotes=choose_quotes(notes))
+    assert full["answered"].all()
+    bare = narrative.checklist(example_study, notes=notes.drop(columns="coder"), quotes=None)
+    assert set(bare.loc[~bare["answered"], "guideline"]) == {"COREQ 24", "COREQ 29", "SRQR 17"}
