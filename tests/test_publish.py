@@ -130,3 +130,13 @@ def test_figures_are_numbered_with_alt_text_and_warnings_in_the_caption(tmp_path
     assert pub.drawing_notes == ["Figure 1: areas are approximate"]
     fig2, _ = plt.subplots()
     assert "Drawing note" not in pub.figure(fig2, caption="Next.", alt="x", name="b2").caption
+
+
+def test_a_table_on_its_side_keeps_each_measure_format(tmp_path):
+    frame = pd.DataFrame({"n": [15, 30], "age_mean": [32.5333, 34.0]},
+                         index=pd.Index(["Group 1", "All"], name="group"))
+    table = Publisher(tmp_path).table(frame, index="group", transpose="measure",
+                                      caption="c", note="n")
+    assert table.cells.to_dict("list") == {"measure": ["n", "age_mean"],
+                                           "Group 1": ["15", "32.5"], "All": ["30", "34.0"]}
+    assert table.data is frame  # written to tables/ as computed

@@ -211,6 +211,14 @@ def test_report_is_a_research_product(rendered, example_study):
     methods = soup.find(id="table-" + str(len(soup.select("div.table-block")) - 1))
     assert hashlib.sha256(EXAMPLE.read_bytes()).hexdigest() in methods.get_text()
     assert "R1: 639 notes; R2: 72 notes" in methods.get_text()
+    # Table "Participants": counts whole, each row its own measure
+    people = next(b for b in soup.select("div.table-block")
+                  if "Participants of each group" in b.caption.get_text())
+    rows = {tr.find("td").get_text(strip=True): [td.get_text(strip=True)
+                                                 for td in tr.find_all("td")[1:]]
+            for tr in people.find("tbody").find_all("tr")}
+    sizes = example_study.participants.groupby("group", observed=True).size()
+    assert rows["n"] == [str(int(v)) for v in sizes] + [str(int(sizes.sum()))]
     # every shown table is also in tables/
     for name in ("codebook", "methods", "checklist", "group_regions"):
         assert (rendered.parent / "tables" / f"{name}.csv").is_file(), name

@@ -353,7 +353,8 @@ class Publisher:
     def table(self, frame: pd.DataFrame, *, caption: str, note: str, name: str | None = None,
               index: bool | str = False, percent: Sequence[str] = (), decimals: int = 1,
               column_decimals: dict[str, int] | None = None,
-              rename: dict[str, str] | None = None) -> PublicationTable:
+              rename: dict[str, str] | None = None,
+              transpose: str | None = None) -> PublicationTable:
         """Return the next numbered table.
 
         Parameters
@@ -374,6 +375,10 @@ class Publisher:
             See :func:`format_cells`.
         rename : dict, optional
             Column headers as shown (``{"pval": "p"}``).
+        transpose : str, optional
+            Show the table on its side (the first shown column becomes the header row), with
+            this header above the former column names. Cells are formatted before turning,
+            so each measure keeps its own format (counts whole, means with decimals).
 
         Returns
         -------
@@ -391,6 +396,11 @@ class Publisher:
                              column_decimals=column_decimals).reset_index(drop=True)
         if rename:
             cells = cells.rename(columns=rename)
+        if transpose is not None:
+            turned = cells.set_index(cells.columns[0]).T
+            turned.index.name = transpose
+            cells = turned.reset_index()
+            cells.columns = [str(c) for c in cells.columns]
         extra = []
         if percent:
             places = sorted({(column_decimals or {}).get(c, decimals) for c in percent})
