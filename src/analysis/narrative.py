@@ -367,8 +367,8 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
         rows.append(("coders", "; ".join(f"{c}: {k} notes" for c, k in coders.items())))
         rows.append(("double coding", f"sessions coded twice are counted once: the report "
                      f"counts the notes of {_list(sorted(kept))} (the coder with most notes); "
-                     "agreement between coders is assessed separately (`python -m analysis "
-                     "agree`)."))
+                     "agreement between coders is assessed separately (python -m analysis "
+                     "agree)."))
     else:
         rows.append(("coders", _list(list(coders.index)) or "not recorded"))
     rows.append(("notes counted", f"{len(notes)} of {len(study.notes)}"))
@@ -396,7 +396,7 @@ def checklist(study: Any, *, notes: pd.DataFrame, quotes: pd.DataFrame | None = 
     }
     items = [
         ("COREQ 12", "Sample size", True, "Overview by group (sessions, notes)"),
-        ("COREQ 16", "Description of sample", has["participants"], "Participants (Table 1)"),
+        ("COREQ 16", "Description of sample", has["participants"], "Participants and ratings"),
         ("COREQ 18", "Repeat sessions and their dates", has["dates"] or has["sessions"],
          "Overview; saturation"),
         ("COREQ 22", "Data saturation", True, "Saturation"),
