@@ -91,6 +91,8 @@ def test_report_renders_small_studies(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     html = render_report(path, tmp_path / "out", timestamp=False)
     assert "Session-notes analysis report" in html.read_text(encoding="utf-8")
+    text = _visible_text(_soup(html))
+    assert not WARNING_TEXT.search(text), WARNING_TEXT.search(text)
 
 
 def test_two_runs_differ_only_in_the_timestamp_line(tmp_path):
@@ -101,3 +103,176 @@ def test_two_runs_differ_only_in_the_timestamp_line(tmp_path):
     changed = [line for line in difflib.unified_diff(a, b, lineterm="", n=0)
                if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
     assert all("Rendered " in line for line in changed), changed
+
+
+# --- the report as a research product --------------------------------------------------------
+
+RAW_CELL = re.compile(r"^(nan|NaN|NaT|<NA>|None|True|False|\[.*\]|\(.*,.*\)|\{.*\})$", re.S)
+WARNING_TEXT = re.compile(r"\b\w*(Warning|Error)\b|Traceback|warnings\.warn|site-packages")
+
+
+def _soup(path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _visible_text(soup) -> str:
+    for tag in soup(["style", "script"]):
+        tag.extract()
+    return soup.get_text(" ")
+
+
+def check_publication_page(path):
+    """Assert what every report page must hold; return the parsed page."""
+    soup = _soup(path)
+    # figures: numbered in order, each an <img> with alt text describing it and a caption
+    figures = soup.select("figure.report-figure")
+    assert figures, "no figure"
+    for number, fig in enumerate(figures, 1):
+        (img,) = fig.find_all("img")
+        alt = img.get("alt", "")
+        assert len(alt) > 40 and "No description" not in alt, alt
+        assert re.search(r"\d", alt), alt  # counts are named
+        caption = fig.find("figcaption").get_text(" ", strip=True)
+        assert caption.startswith(f"Figure {number}. ")
+    assert len(soup.find_all("img")) == len(figures)  # no image outside a captioned figure
+    # tables: numbered in order, one caption and one note each; folded copies have none
+    blocks = soup.select("div.table-block")
+    assert blocks, "no table"
+    for number, block in enumerate(blocks, 1):
+        captions = block.find_all("caption")
+        assert len(captions) == 1
+        assert captions[0].get_text(" ", strip=True).startswith(f"Table {number}. ")
+        assert len(block.select("p.table-note")) == 1
+    assert len(soup.find_all("table")) == len(blocks) + len(soup.select("div.table-block "
+                                                                         "details table"))
+    # no raw values in any cell, no index numbers as a first column
+    for cell in soup.find_all(["td", "th"]):
+        text = cell.get_text(" ", strip=True)
+        assert not RAW_CELL.match(text), text
+    for table in soup.find_all("table"):
+        first = [tr.find("td") for tr in table.find_all("tr") if tr.find("td")]
+        values = [td.get_text(strip=True) for td in first]
+        assert values[:3] != ["0", "1", "2"], values
+    text = _visible_text(soup)
+    assert not WARNING_TEXT.search(text), WARNING_TEXT.search(text)
+    return soup
+
+
+def test_report_is_a_research_product(rendered, example_study):
+    import pandas as pd
+
+    from analysis import tables
+
+    assert rendered.stat().st_size < 2.5 * 2**20
+    soup = check_publication_page(rendered)
+    assert soup.title.get_text() == "example_study.xlsx: session-notes analysis report"
+    # Figure 1 is the category map (every session touched every category), and says why
+    first = soup.select("figure.report-figure")[0]
+    assert "categories and their themes" in first.figcaption.get_text().lower()
+    assert "All 28 sessions fall in a single region" in soup.get_text()
+    alt = first.img["alt"]
+    notes = tables.one_coder(example_study.notes)
+    for category in notes["category"].cat.categories:
+        n = int((notes["category"] == category).sum())
+        assert f"{category}: 11 themes, {n} notes" in alt
+    # quotes for every main theme, labelled with group and session
+    main = pd.read_csv(rendered.parent / "tables" / "main_themes.csv")
+    quoted = {div["data-theme"] for div in soup.select("div.quote-theme")}
+    assert set(main["theme"]) <= quoted
+    for div in soup.select("div.quote-theme"):
+        quotes = div.find_all("blockquote")
+        assert 1 <= len(quotes) <= 3
+        for q in quotes:
+            assert re.fullmatch(r"Group \d, session \d+, SW-\d\d \w+",
+                                q.footer.get_text(strip=True))
+        texts = [q.p.get_text() for q in quotes]
+        assert set(texts) <= set(notes.loc[notes["theme"] == div["data-theme"], "note"])
+    # the codebook table: every theme with its definition and counts as in the tables
+    codebook = next(b for b in soup.select("div.table-block")
+                    if "codebook" in b.caption.get_text().lower() and "definition" in b.get_text())
+    headers = [th.get_text(strip=True) for th in codebook.find("thead").find_all("th")]
+    assert headers == ["category", "theme", "definition", "aliases", "notes", "sessions",
+                       "groups", "example"]
+    rows = {tr.find_all("td")[1].get_text(strip=True): tr.find_all("td")
+            for tr in codebook.find("tbody").find_all("tr")}
+    assert set(rows) == set(example_study.codebook["theme"])
+    hand = notes.groupby("theme", observed=True).size()
+    for theme, cells in rows.items():
+        assert cells[4].get_text(strip=True) == str(hand.get(theme, 0)), theme
+    # findings in words, generated from the numbers
+    findings = [li.get_text() for li in soup.select("ul.findings li")]
+    neg = int((notes["valence"] == "negative").sum())
+    assert any(f"({neg} of {len(notes)};" in f for f in findings)
+    # the methods appendix names the input's hash and the coders
+    import hashlib
+
+    methods = soup.find(id="table-" + str(len(soup.select("div.table-block")) - 1))
+    assert hashlib.sha256(EXAMPLE.read_bytes()).hexdigest() in methods.get_text()
+    assert "R1: 639 notes; R2: 72 notes" in methods.get_text()
+    # Table "Participants": counts whole, each row its own measure
+    people = next(b for b in soup.select("div.table-block")
+                  if "Participants of each group" in b.caption.get_text())
+    rows = {tr.find("td").get_text(strip=True): [td.get_text(strip=True)
+                                                 for td in tr.find_all("td")[1:]]
+            for tr in people.find("tbody").find_all("tr")}
+    sizes = example_study.participants.groupby("group", observed=True).size()
+    assert rows["n"] == [str(int(v)) for v in sizes] + [str(int(sizes.sum()))]
+    # every shown table is also in tables/
+    for name in ("codebook", "methods", "checklist", "group_regions"):
+        assert (rendered.parent / "tables" / f"{name}.csv").is_file(), name
+
+
+def _many(tmp_path):
+    """A study of 12 groups and 75 themes in 8 categories (notes as CSV, valence included)."""
+    import random
+
+    rng = random.Random(15)
+    lines = ["group,session,theme,category,valence,note"]
+    for g in range(1, 13):
+        for s in range(1, 5):
+            for t in rng.sample(range(75), 12):
+                valence = ("negative", "neutral", "positive")[t % 3]
+                lines.append(f"Group {g},{s},Theme number {t:02d} with a longer label,"
+                             f"Category {t % 8 + 1},{valence},Said that theme {t} came up "
+                             f"in group {g}.")
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_report_scales_to_many_groups_and_themes(tmp_path):
+    html = render_report(_many(tmp_path), tmp_path / "many", timestamp=False)
+    soup = check_publication_page(html)
+    # long tables show their first rows and fold the whole table
+    folded = soup.select("div.table-block details")
+    assert folded and all(len(d.find("table").find("tbody").find_all("tr")) > 40
+                          for d in folded)
+    # more than three groups: an UpSet plot of the largest intersections, the rest summarized
+    upset = next(f for f in soup.select("figure.report-figure")
+                 if "Themes shared by the groups" in f.figcaption.get_text())
+    caption = upset.figcaption.get_text()
+    assert "largest of" in caption and "are not drawn" in caption
+    assert "UpSet plot of 12 sets" in upset.img["alt"]
+    # Figure 1 is a map (eight categories cannot be a Venn diagram)
+    assert "8 categories" in soup.get_text() and (html.parent / "figures" /
+                                                  "category_map.svg").is_file()
+
+
+def test_title_and_every_user_string_are_escaped(tmp_path):
+    path = tmp_path / "pilot.csv"
+    path.write_text(
+        "group,session,theme,category,note\n"
+        'G1,1,<script>alert(1)</script>,<i>Cat</i>,"Said that <b>she</b> & others agreed."\n'
+        'G2,2,<script>alert(1)</script>,<i>Cat</i>,"Said that nothing changed at all."\n'
+        "G2,3,Plain,Other,Said that the rota changed twice.\n", encoding="utf-8")
+    html = render_report(path, tmp_path / "out", timestamp=False, title="Pilot <study> & co")
+    page = html.read_text(encoding="utf-8")
+    assert "<title>Pilot &lt;study&gt; &amp; co: session-notes analysis report</title>" in page
+    assert "<script>alert(1)" not in page and "<b>she</b>" not in page and "<i>Cat" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    soup = check_publication_page(html)
+    quotes = [q.p.get_text() for q in soup.select("div.quote-theme blockquote")]
+    assert "Said that <b>she</b> & others agreed." in quotes
+    assert "Study: Pilot <study> & co" in soup.get_text(" ", strip=True).replace("  ", " ")

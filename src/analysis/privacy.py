@@ -24,7 +24,14 @@ import pandas as pd
 
 from .study import Problem, Study
 
-__all__ = ["HEADER_TERMS", "find_identifying", "format_findings", "header_identifier"]
+__all__ = [
+    "HEADER_TERMS",
+    "find_identifying",
+    "format_findings",
+    "header_identifier",
+    "mask_identifying",
+    "real_names",
+]
 
 #: Header words that suggest a column of direct identifiers, by kind. Matched on whole words
 #: after removing accents, case and punctuation (``E-Mail``, ``first_name``, ``FirstName``,
@@ -396,3 +403,74 @@ def format_findings(problems: Sequence[Problem], limit: int = 10) -> str:
         lines.append(f"  ... and {len(problems) - limit} more (run `python -m analysis check` "
                      "to see all)")
     return "\n".join(lines)
+
+
+# --- masking text that is shown -------------------------------------------------------------
+
+#: What a masked e-mail address, phone number or name is shown as.
+MASKS = {"email": "[e-mail removed]", "phone": "[phone number removed]", "name": "[name removed]"}
+
+
+def mask_identifying(text: str, *, names: Iterable[str] = ()) -> str:
+    """Return ``text`` with e-mail addresses, phone numbers and the given names masked.
+
+    The same heuristics as :func:`find_identifying`: e-mail addresses, runs of digits that
+    look like phone numbers (dates, years, decimals and the like are left alone), and each
+    of ``names`` as a whole word or phrase, ignoring case (real names are only known when a
+    participants sheet has a name column, see :func:`real_names`). Used on every quotation
+    a report shows.
+
+    Parameters
+    ----------
+    text : str
+    names : iterable of str
+        Real names to mask (``"Anna Bianchi"`` also masks ``"anna bianchi"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> mask_identifying("Call me on +39 333 123 4567 or a.b@example.org, Anna.",
+    ...                  names=["Anna"])
+    'Call me on [phone number removed] or [e-mail removed], [name removed].'
+    >>> mask_identifying("Met on 2020-04-01 with 12 people.")
+    'Met on 2020-04-01 with 12 people.'
+    """
+    out = _EMAIL.sub(MASKS["email"], text)
+    protected = {m.span() for m in _NOT_PHONE.finditer(out)} | {
+        m.span() for m in _CITATION.finditer(out)}
+
+    def phone(m: re.Match[str]) -> str:
+        inside = any(a <= m.start() < b or a < m.end() <= b for a, b in protected)
+        return MASKS["phone"] if not inside and _is_phone(m.group()) else m.group()
+
+    out = _PHONE.sub(phone, out)
+    for name in sorted({" ".join(n.split()) for n in names if n and n.strip()}, key=len,
+                       reverse=True):
+        words = r"\s+".join(re.escape(w) for w in name.split())
+        out = re.sub(rf"(?<!\w){words}(?!\w)", MASKS["name"], out, flags=re.IGNORECASE)
+    return out
+
+
+def real_names(study: Study) -> list[str]:
+    """Return the values of the participants' name columns (what :func:`mask_identifying` masks).
+
+    A column counts as names when its header suggests names (:func:`header_identifier`);
+    pseudonyms are never in such a column. Each full value is returned, and its single
+    words of three letters or more (first names and surnames said alone).
+    """
+    frame = study.participants
+    if frame is None or not len(frame):
+        return []
+    found: list[str] = []
+    for col in frame.columns:
+        if col in _TEMPLATE_COLUMNS or header_identifier(col) != "names":
+            continue
+        for value in frame[col].dropna().astype(str):
+            value = " ".join(value.split())
+            if value:
+                found.append(value)
+                found.extend(w for w in value.split() if len(w) >= 3)
+    return list(dict.fromkeys(found))

@@ -174,14 +174,53 @@ _EXTRA_CSS = """
 .toc ul { list-style: none; padding-left: 0; } .toc li.toc-sub { padding-left: 1.5em; }
 footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px solid #ccc;
   color: #555; font-size: 0.85em; }
+/* publication tables (analysis.publish): caption above, note below, no index column */
+.table-block { margin: 1.2em 0 1.8em; max-width: 100%; overflow-x: auto; }
+table.publication-table { border-collapse: collapse; font-size: 0.88em; margin: 0;
+  font-variant-numeric: tabular-nums; }
+.jp-RenderedHTMLCommon table.publication-table { table-layout: auto; margin: 0; }
+.jp-RenderedHTMLCommon table.publication-table caption { caption-side: top; text-align: left;
+  padding: 0 0 .4em; font-size: 1.05em; color: #222; width: max-content; max-width: 60em; }
+table.publication-table th { border-bottom: 1.5px solid #444; text-align: left;
+  padding: .3em .7em; vertical-align: bottom; font-weight: 600; background: none; }
+table.publication-table td { padding: .25em .7em; vertical-align: top; border: none;
+  max-width: 36em; text-align: left; }
+table.publication-table tbody tr:last-child td { border-bottom: 1.5px solid #444; }
+table.publication-table tbody tr:nth-child(even) td { background: #f6f6f6; }
+.jp-RenderedHTMLCommon table.publication-table td, .jp-RenderedHTMLCommon
+  table.publication-table th { text-align: left; }
+p.table-note { font-size: 0.85em; color: #444; margin: .4em 0 0; max-width: 60em; }
+.table-block details { margin: .5em 0; } .table-block summary { cursor: pointer; color: #0b57a4; }
+figure.report-figure { margin: 1.5em 0 2em; max-width: 100%; }
+figure.report-figure img { max-width: 100%; height: auto; display: block; }
+figure.report-figure figcaption { font-size: 0.92em; color: #222; margin-top: .5em;
+  max-width: 60em; }
+ul.findings li { margin: .3em 0; max-width: 60em; }
+section.quotes h4 { margin: 1.2em 0 .3em; } .quote-theme h5 { margin: .8em 0 .2em;
+  font-size: 1em; }
+.quote-theme blockquote { margin: .2em 0 .4em 1em; padding: .1em .8em;
+  border-left: 3px solid #bbb; color: #222; max-width: 56em; }
+.quote-theme blockquote p { margin: 0; } .quote-theme blockquote footer { color: #555;
+  font-size: .85em; }
+@media print {
+  .toc { page-break-after: always; }
+  figure.report-figure, .table-block, .quote-theme, table.publication-table tr {
+    break-inside: avoid; page-break-inside: avoid; }
+  h2, h3, h4, h5 { break-after: avoid; page-break-after: avoid; }
+  .table-block details > summary { display: none; }
+  .jp-Cell { break-inside: auto; }
+}
 </style>
 """
 
 
-def _html(nb, *, show_code: bool, footer: str) -> str:
+def _html(nb, *, show_code: bool, footer: str, title: str | None = None) -> str:
     from nbconvert import HTMLExporter
 
     from ._resources import resource_path
+
+    if title:  # the lab template's <title> is the notebook's metadata title
+        nb.metadata["title"] = title
 
     templates = str(resource_path("templates"))
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[templates])
@@ -212,6 +251,7 @@ def render_report(
     timestamp: bool = True,
     allow_identifying: bool = False,
     read_options: dict[str, object] | None = None,
+    title: str | None = None,
 ) -> Path:
     """Render the HTML report of a study.
 
@@ -238,6 +278,9 @@ def render_report(
     read_options : dict, optional
         Further keyword arguments of :func:`~analysis.read_study` (e.g. ``groups`` for a
         Taguette export), passed on to the report notebook.
+    title : str, optional
+        The study's name in the page title and at the top of the report (default: a
+        ``title`` entry of ``read_options``, else the input file's name).
     allow_identifying : bool, default False
         Render even when :func:`~analysis.privacy.find_identifying` finds what may be real
         names, e-mail addresses or phone numbers (``--allow-identifying``). By default such
@@ -258,6 +301,9 @@ def render_report(
     """
     src = Path(input_path).resolve()
     read_options = dict(read_options or {})
+    # the study's name in the page title and heading: ``title=``, a ``title`` read option,
+    # else the input file's name
+    study_title = str(title or read_options.pop("title", None) or src.name)
     study = read_study(src, dayfirst=dayfirst, limits=limits, **read_options)  # fail early
     if study.log.all_errors:
         first = study.log.all_errors[0]
@@ -280,7 +326,8 @@ def render_report(
             nb_path,
             {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
              "read_options": {k: str(v) if isinstance(v, os.PathLike) else v
-                              for k, v in read_options.items()}},
+                              for k, v in read_options.items()},
+             "title": study_title},
             # in the caller's folder: relative paths in read_options mean what they meant
             # to read_study above (the notebook itself may be installed anywhere)
             cwd=Path.cwd(), progress=progress,
@@ -293,8 +340,9 @@ def render_report(
             f"analysis {html.escape(__version__)}; Python "
             f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
         )
-        (tmp / "report.html").write_text(_html(nb, show_code=show_code, footer=footer),
-                                         encoding="utf-8")
+        page_title = f"{study_title}: session-notes analysis report"
+        (tmp / "report.html").write_text(
+            _html(nb, show_code=show_code, footer=footer, title=page_title), encoding="utf-8")
         _replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 from ._bars import theme_bars
 from ._base import save_figure
 from ._frequency import count_bars, heatmap, saturation_band, saturation_curve, valence_bars
+from ._map import VALENCE_COLORS, category_map, category_map_data
 from ._venn import (
     UpSetAxes,
     category_sets,
@@ -22,7 +23,10 @@ from ._venn import (
 )
 
 __all__ = [
+    "VALENCE_COLORS",
     "UpSetAxes",
+    "category_map",
+    "category_map_data",
     "category_sets",
     "category_venn",
     "count_bars",
