@@ -142,14 +142,33 @@ def refresh_notebook(path: str | os.PathLike[str], *, timeout: int = 600) -> Pat
 
     p = Path(path)
     nb = nbformat.read(p, as_version=4)
+    client = _client(nb, cwd=p.parent.resolve(), timeout=timeout)
+    # the explorer's widget state is not kept: nbval and HTML exports use its static view,
+    # and the state (random model ids) would change the file on every run
+    client.store_widget_state = False
     try:
-        _run(_client(nb, cwd=p.parent.resolve(), timeout=timeout))
+        _run(client)
     except CellExecutionError as exc:
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
         raise ReportError(f"{p.name}: a cell failed: {lines[-1] if lines else exc}") from None
+    _stable_widget_ids(nb)
     with atomic_path(p) as tmp:
         nbformat.write(nb, tmp)
     return p
+
+
+def _stable_widget_ids(nb) -> None:
+    """Name each widget view after its cell and output, so that re-saving changes no byte.
+
+    Without saved widget state a view's random model id refers to nothing; a notebook
+    re-opened in JupyterLab shows the static view beside it until the cell is run again.
+    """
+    for cell in nb.cells:
+        for j, output in enumerate(cell.get("outputs", [])):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view is not None:
+                seed = f"{cell.get('id', '')}-{j}".encode()
+                view["model_id"] = hashlib.sha256(seed).hexdigest()[:32]
 
 
 _TOC_HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\"[^>]*>(.*?)<a class=\"anchor-link\"", re.S)
