@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -178,7 +178,7 @@ def test_notebook_02_explorer_in_jupyterlab(lab, browser):
     # ("speak freely"); two of those notes were marked as quotes. Counted from the rows:
     from analysis import read_study
 
-    notes = read_study(ROOT / "data" / "example_study.xlsx").notes
+    notes = read_study(EXAMPLE).notes
     speak = notes[notes["note"].fillna("").str.contains("speak freely", case=False)]
     listed = [o for o in options if "speak freely" in o.lower()]
     assert len(listed) == len(speak) > 0
