@@ -156,3 +156,25 @@ def test_cli_formats(tmp_path, capsys):
     assert suffixes == {".svg", ".png"}
     assert main(["report", str(path), "--out", str(tmp_path / "x"), "--formats", "gif"]) == 2
     assert "--formats" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_tables_in_background_are_the_tables_written_in_turn(tmp_path):
+    import pandas as pd
+
+    def publisher(folder):
+        pub = Publisher(folder)
+        pub.table(pd.DataFrame({"group": ["A", "B"], "notes": [3, 4]}), caption="c",
+                  note="n", name="overview")
+        return pub
+
+    in_turn = publisher(tmp_path / "a").write_tables()
+    with copies_in_background():
+        forked = publisher(tmp_path / "b").write_tables(
+            extra={"more": pd.DataFrame({"x": [1.5]})})
+    assert [p.name for p in forked] == ["overview.csv", "more.csv", "tables.xlsx"]
+    assert all(p.is_file() for p in forked)
+    assert forked[0].read_bytes() == in_turn[0].read_bytes() == b"group,notes\nA,3\nB,4\n"
+    # a failure in the forked process is raised when the block ends
+    with pytest.raises(RuntimeError, match="tables: ValueError: table name 'bad name'"):
+        with copies_in_background():
+            publisher(tmp_path / "c").write_tables(extra={"bad name": pd.DataFrame()})

@@ -23,7 +23,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,43 +101,51 @@ class _Copies:
     """Print copies of figures being written by forked processes (:func:`copies_in_background`)."""
 
     active = False
-    pending: ClassVar[list[tuple[int, int, Path]]] = []  # (pid, read end of its error pipe, figure)
+    pending: ClassVar[list[tuple[int, int, str]]] = []  # (pid, read end of its error pipe, what)
 
     @classmethod
     def start(cls, fig: Figure, base: Path, formats: tuple[str, ...]) -> bool:
         """Write ``formats`` of ``fig`` in a forked process; False when that is not possible."""
+        from .charts import save_figure
+
+        def write() -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # already stated from the SVG
+                save_figure(fig, base, formats=formats)
+
+        return cls.run(write, f"figure {base.name}")
+
+    @classmethod
+    def run(cls, work: Callable[[], object], label: str) -> bool:
+        """Run ``work`` in a forked process; False when that is not possible."""
         if not (cls.active and hasattr(os, "fork") and hasattr(os, "register_at_fork")):
             return False
         while len(cls.pending) >= (os.cpu_count() or 1):
             cls.wait_one()
-        from .charts import save_figure
-
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write the files, say what failed, leave without cleanup
             code = 1
             try:
                 os.close(read)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # already stated from the SVG
-                    save_figure(fig, base, formats=formats)
+                work()
                 code = 0
             except BaseException as exc:  # reported by the parent
                 os.write(write, f"{type(exc).__name__}: {exc}".encode()[:4000])
             finally:
                 os._exit(code)
         os.close(write)
-        cls.pending.append((pid, read, base))
+        cls.pending.append((pid, read, label))
         return True
 
     @classmethod
     def wait_one(cls) -> str | None:
-        pid, read, base = cls.pending.pop(0)
+        pid, read, label = cls.pending.pop(0)
         with os.fdopen(read, "rb") as fh:
             message = fh.read().decode("utf-8", "replace")
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            return f"figure {base.name}: {message or 'the copy was not written'}"
+            return f"{label}: {message or 'not written'}"
         return None
 
     @classmethod
@@ -147,18 +155,19 @@ class _Copies:
 
 @contextmanager
 def copies_in_background() -> Iterator[None]:
-    """Write the PDF and PNG copies of figures in forked processes while the code goes on.
+    """Write the PDF and PNG copies of figures, and the table files, in forked processes.
 
     Inside the block, :meth:`Publisher.figure` writes the SVG itself (the page needs it at
-    once) and forks a process for the other formats (at most one per processor at a
-    time), so they are drawn while the next cells run. The block ends only when every copy
+    once) and forks a process for the other formats, and :meth:`Publisher.write_tables`
+    forks one for the CSV files and the workbook (at most one process per processor at a
+    time), so they are written while the code goes on. The block ends only when every file
     is written. Where processes cannot be forked (Windows), copies are written in turn as
     outside the block.
 
     Raises
     ------
     RuntimeError
-        A copy could not be written (when the block itself raised nothing).
+        A file could not be written (when the block itself raised nothing).
     """
     outer = _Copies.active
     _Copies.active = True
@@ -657,7 +666,10 @@ class Publisher:
 
         frames = {t.name: _exportable(t.data) for t in self.tables if t.name}
         frames.update({k: _exportable(v) for k, v in (extra or {}).items()})
-        return write_tables(frames, self.out / "tables")
+        folder = self.out / "tables"
+        if _Copies.run(lambda: write_tables(frames, folder), "tables"):  # the same files
+            return [folder / f"{name}.csv" for name in frames] + [folder / "tables.xlsx"]
+        return write_tables(frames, folder)
 
 
 def _exportable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -524,7 +524,7 @@ def render_report(
     env = os.environ.get(FORMATS_ENV)
     os.environ[FORMATS_ENV] = ",".join(formats)  # read by Publisher, here or in a kernel
     try:
-        with copies_in_background():  # figure copies are drawn while the page is made
+        with copies_in_background():  # figure copies and tables written beside the page
             nb = execute_notebook(
                 nb_path,
                 {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
@@ -548,9 +548,9 @@ def render_report(
                 _html(nb, show_code=show_code, footer=footer, title=page_title),
                 encoding="utf-8")
         _replace_dir(tmp, out)
-    except RuntimeError as exc:  # a figure copy failed
+    except RuntimeError as exc:  # a figure copy or the table files failed
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ReportError(f"a figure could not be saved: {exc}") from None
+        raise ReportError(f"a file of the report could not be written: {exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
