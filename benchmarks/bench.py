@@ -34,7 +34,11 @@ bomb
     quickly and with little memory; 3 runs, end to end.
 check, report, nbval
     ``python -m analysis check`` and ``python -m analysis report --out <temporary folder>``
-    on ``src/analysis/data/example_study.xlsx`` (3 and ``--repeat-report`` runs), and the
+    on ``src/analysis/data/example_study.xlsx`` (3 and ``--repeat-report`` runs; each
+    report run follows a run of the bare import of its libraries, ``python -c "import
+    analysis, pandas, matplotlib.pyplot, matplotlib_venn, scipy.stats"``, and the ratio of
+    the two is taken per pair; then ``report`` on a study of 1,500 notes and 400 themes,
+    ``generate_wide`` of ``benchmarks/generate.py``, timed with the size of its page), and the
     notebook tests of ``make test`` (``pytest --nbval ... notebooks src/analysis/notebooks``, once).
 
 Every reader and the analysis run in a fresh child process of this interpreter
@@ -136,6 +140,11 @@ BOMB_S_MAX = 2.0  # `check` on the bomb, end to end
 BOMB_MIB_MAX = 300.0 * 10**6 / MIB  # 300 MB
 BOMB_ROWS = 1_500_000  # a sheet of 1.5 million rows of ~1 KB each: 1.5 GB of XML
 REPORT_S_MAX = 30.0
+REPORT_RATIO_MAX = 3.0  # report on the example / the bare import of its libraries
+WIDE_S_MAX = 15.0  # report on a study of 1,500 notes and 400 themes
+WIDE_MB_MAX = 2.5  # its report.html, decimal megabytes
+WIDE = (1_500, 400)  # notes, themes of that study (benchmarks/generate.py, generate_wide)
+BARE_IMPORT = "import analysis, pandas, matplotlib.pyplot, matplotlib_venn, scipy.stats"
 GROWTH_MAX = 1.5
 NBVAL_COMMAND = ["-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
                  "notebooks/sanitize.cfg", "-p", "no:randomly", "-q", "notebooks",
@@ -810,22 +819,52 @@ def bench_check(run: Run) -> None:
     progress(f"check: {median(times):.2f} s")
 
 
+def _report(path: Path, run: Run) -> tuple[Done, int]:
+    """Run ``python -m analysis report PATH`` into a temporary folder; (run, page bytes)."""
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        done = timed([sys.executable, "-m", "analysis", "report", str(path),
+                      "--out", tmp, "--quiet"], run.opts.timeout)
+        if done.returncode:
+            raise StepError(f"report of {path.name} exited {done.returncode}: "
+                            f"{_tail(done.stdout + done.stderr)}")
+        page = Path(tmp) / "report.html"
+        if not page.is_file():
+            raise StepError(f"report of {path.name} exited 0 but wrote no report.html")
+        return done, page.stat().st_size
+
+
 def bench_report(run: Run) -> None:
-    """Time ``python -m analysis report`` on the example study into a temporary folder."""
-    times, peaks = [], []
-    for _ in range(run.opts.repeat_report):
-        with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
-            done = timed([sys.executable, "-m", "analysis", "report", str(EXAMPLE),
-                          "--out", tmp], run.opts.timeout)
-            if done.returncode:
-                raise StepError(f"report exited {done.returncode}: "
-                                f"{_tail(done.stdout + done.stderr)}")
-            if not (Path(tmp) / "report.html").is_file():
-                raise StepError("report exited 0 but wrote no report.html")
+    """Time ``report`` on the example beside the bare import of its libraries, and on a wide
+    study (:data:`WIDE` notes and themes): in pairs, so the ratio is taken within a round."""
+    sys.path.insert(0, str(HERE))
+    from generate import generate_wide
+
+    wide = generate_wide(*WIDE, folder=run.opts.data)
+    times, imports, ratios, peaks = [], [], [], []
+    wide_times, wide_bytes, wide_peaks = [], [], []
+    for i in range(run.opts.repeat_report):
+        bare = timed([sys.executable, "-c", BARE_IMPORT], run.opts.timeout)
+        if bare.returncode:
+            raise StepError(f"the bare import failed: {_tail(bare.stderr)}")
+        done, _ = _report(EXAMPLE, run)
         times.append(done.seconds)
+        imports.append(bare.seconds)
+        ratios.append(done.seconds / bare.seconds)
         peaks.append(done.peak_mib)
-        progress(f"report run {len(times)}/{run.opts.repeat_report}: {done.seconds:.2f} s")
-    run.data["report"] = {"seconds": times, "median": median(times), "peak_mib": median(peaks)}
+        progress(f"report run {i + 1}/{run.opts.repeat_report}: {done.seconds:.2f} s, bare "
+                 f"import {bare.seconds:.2f} s ({ratios[-1]:.2f}x)")
+        done, size = _report(wide, run)
+        wide_times.append(done.seconds)
+        wide_bytes.append(size)
+        wide_peaks.append(done.peak_mib)
+        progress(f"report of {WIDE[0]:,} notes, {WIDE[1]} themes: {done.seconds:.2f} s, "
+                 f"{size / 1e6:.2f} MB")
+    run.data["report"] = {"seconds": times, "median": median(times), "peak_mib": median(peaks),
+                          "bare_import": imports, "per_pair_ratio": ratios,
+                          "ratio": median(ratios)}
+    run.data["report_wide"] = {"notes": WIDE[0], "themes": WIDE[1], "seconds": wide_times,
+                               "median": median(wide_times), "page_bytes": max(wide_bytes),
+                               "peak_mib": median(wide_peaks)}
 
 
 def bench_nbval(run: Run) -> None:
@@ -932,6 +971,13 @@ def targets(run: Run) -> list[dict[str, Any]]:
     add("check on the bomb, peak memory", _get(run.data, "bomb", "peak_mib"), "<",
         BOMB_MIB_MAX, "MiB", "300 MB")
     add("report on the example", _get(run.data, "report", "median"), "<", REPORT_S_MAX, "s")
+    add("report on the example / bare import of its libraries",
+        _get(run.data, "report", "ratio"), "<=", REPORT_RATIO_MAX, "x", "median of pairs")
+    add(f"report of {WIDE[0]:,} notes, {WIDE[1]} themes", _get(run.data, "report_wide", "median"),
+        "<", WIDE_S_MAX, "s")
+    wide_bytes = _get(run.data, "report_wide", "page_bytes")
+    add(f"its report.html ({WIDE[0]:,} notes, {WIDE[1]} themes)",
+        None if wide_bytes is None else wide_bytes / 1e6, "<=", WIDE_MB_MAX, "MB")
     add("read_study per note, 1M / 100k (template)", growth(run)["large_over_100k"], "<=",
         GROWTH_MAX, "x", "linear growth")
     return rows
@@ -1089,11 +1135,17 @@ def render(run: Run) -> str:
                      fmt(bomb["peak_mib"], 1),
                      f"{bomb['file_bytes'] / 1e6:.1f} MB file, {bomb['rows']:,} rows of 1 KB"))
     for key, label in (("check", "analysis check example"),
-                       ("report", "analysis report example")):
+                       ("report", "analysis report example"),
+                       ("report_wide", f"analysis report, {WIDE[0]:,} notes / {WIDE[1]} themes")):
         d = run.data.get(key)
         if d:
-            rows.append((label, d["median"], len(d["seconds"]), fmt(d["peak_mib"], 1),
-                         f"min {fmt(min(d['seconds']))}, max {fmt(max(d['seconds']))}"))
+            note = f"min {fmt(min(d['seconds']))}, max {fmt(max(d['seconds']))}"
+            if "ratio" in d:
+                note += (f"; bare import {fmt(median(d['bare_import']))} s, ratio "
+                         f"{fmt(d['ratio'])}x")
+            if "page_bytes" in d:
+                note += f"; page {d['page_bytes'] / 1e6:.2f} MB"
+            rows.append((label, d["median"], len(d["seconds"]), fmt(d["peak_mib"], 1), note))
     nb = run.data.get("nbval")
     if nb:
         rows.append(("pytest --nbval notebooks", nb["seconds"], 1, fmt(nb["peak_mib"], 1),

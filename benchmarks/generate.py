@@ -286,6 +286,35 @@ def generate(n: int, folder: Path = DATA) -> Files:
     return files
 
 
+def generate_wide(n: int = 1_500, n_themes: int = 400, folder: Path = DATA) -> Path:
+    """Write (or reuse) a template workbook of ``n`` notes over ``n_themes`` themes.
+
+    A large interview study's shape: the notes of :func:`make_notes` re-coded to
+    ``n_themes`` themes in eight categories, theme frequencies falling off like a Zipf law
+    (a few frequent themes, a long tail of themes noted once or twice), so every table and
+    figure of the report has hundreds of rows.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"wide_{n}_{n_themes}_v{VERSION}.xlsx"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(SEED + n + n_themes)
+    notes = make_notes(n)
+    categories = [f"Category {chr(ord('A') + k)}" for k in range(8)]
+    themes = np.array([f"Theme {i + 1:03d}" for i in range(n_themes)], dtype=object)
+    weights = 1.0 / np.arange(1, n_themes + 1)
+    theme = rng.choice(n_themes, size=n, p=weights / weights.sum())
+    theme[:n_themes] = rng.permutation(n_themes)[: min(n, n_themes)]  # every theme noted
+    notes["theme"] = themes[theme]
+    notes["note"] = np.array([f"{t} came up ({i + 1})." for i, t in enumerate(notes["theme"])],
+                             dtype=object)
+    notes["_themes"] = np.array([(t, categories[i % len(categories)])
+                                 for i, t in enumerate(themes)], dtype=object)
+    cols = [notes[c] if c in notes else np.full(n, None, dtype=object) for c in NOTE_HEADER]
+    rows = [NOTE_HEADER, *map(list, zip(*cols, strict=True))]
+    return write_xlsx(path, {"notes": rows, **_side_sheets(notes)})
+
+
 if __name__ == "__main__":
     for arg in sys.argv[1:] or ["10000"]:
         f = generate(int(arg))

@@ -387,3 +387,14 @@ def test_bomb_of_the_benchmark_is_what_it_says_and_is_refused(bench, tmp_path):
         read_study(path)
     with pytest.raises(InputError, match="declares the area A1:A1500000"):
         read_study(path, limits=Limits(max_ratio=10_000))
+
+
+def test_report_targets_ratio_wide_study_and_page_size(bench):
+    data = {"report": {"median": 6.0, "ratio": 3.6},
+            "report_wide": {"median": 12.0, "page_bytes": 2_600_000}}
+    rows = {t["name"]: t for t in bench.targets(_run(bench, data, [100_000]))}
+    ratio = rows["report on the example / bare import of its libraries"]
+    assert (ratio["status"], ratio["gap"]) == ("MISSED", "20% over")  # 3.6 against 3
+    assert rows["report of 1,500 notes, 400 themes"]["status"] == "met"
+    page = rows["its report.html (1,500 notes, 400 themes)"]
+    assert page["value"] == pytest.approx(2.6) and page["status"] == "MISSED"

@@ -123,7 +123,9 @@ def test_figures_are_numbered_with_alt_text_and_warnings_in_the_caption(tmp_path
         warnings.warn("areas are approximate", UserWarning, stacklevel=1)
     figure = pub.figure(fig, caption="Bars.", alt='Two bars "a" and b.', name="bars")
     assert figure.number == 1 and not plt.fignum_exists(fig.number)
-    assert {p.name for p in figure.files} == {"bars.svg", "bars.pdf", "bars.png"}
+    # the default formats: the SVG of the page and a PDF for print (PNG when asked)
+    assert [p.name for p in figure.files] == ["bars.svg", "bars.pdf"]
+    assert {p.name for p in (tmp_path / "figures").iterdir()} == {"bars.svg", "bars.pdf"}
     html = figure._repr_html_()
     assert 'alt="Two bars &quot;a&quot; and b."' in html
     assert "<figcaption><b>Figure 1.</b> Bars. Drawing note: areas are approximate." in html

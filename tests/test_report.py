@@ -13,7 +13,7 @@ from tests.conftest import EXAMPLE
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "example"
-    return render_report(EXAMPLE, out, timestamp=False)
+    return render_report(EXAMPLE, out, timestamp=False, formats="svg,pdf,png")
 
 
 def test_report_writes_html_figures_and_tables(rendered):
@@ -48,8 +48,12 @@ def test_report_overview_matches_tables_csv(rendered, example_study):
 
 
 def test_two_renders_are_identical_without_timestamp(rendered, tmp_path):
+    # the default formats (SVG and PDF), against the run that also wrote PNGs
     again = render_report(EXAMPLE, tmp_path / "again", timestamp=False)
     assert again.read_bytes() == rendered.read_bytes()
+    assert not list((again.parent / "figures").glob("*.png"))
+    assert ({p.stem for p in (again.parent / "figures").glob("*.pdf")}
+            == {p.stem for p in (again.parent / "figures").glob("*.svg")})
     for sub in ("figures/theme_frequencies.svg", "figures/theme_frequencies.pdf",
                 "tables/theme_frequencies.csv", "tables/tables.xlsx"):
         assert (again.parent / sub).read_bytes() == (rendered.parent / sub).read_bytes(), sub

@@ -247,8 +247,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .publish import figure_formats
     from .report import ReportError, render_report
 
+    try:
+        figure_formats(args.formats)
+    except ValueError as exc:
+        print(f"error: --formats: {exc}", file=sys.stderr)
+        return 2
     try:
         options = _read_options(args)
         given = options.given()
@@ -257,7 +263,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         result = render_report(args.input, args.out, show_code=args.show_code,
                                progress=not args.quiet, limits=options.limits,
                                read_options=given, dayfirst=options.dayfirst,
-                               allow_identifying=args.allow_identifying)
+                               allow_identifying=args.allow_identifying,
+                               formats=args.formats)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -418,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--show-code", action="store_true", help="include code cells")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--formats", metavar="LIST", default=None,
+                   help="figure files to write, comma-separated from svg,pdf,png (default "
+                        "svg,pdf: the page's SVG and a PDF for print)")
     p.add_argument("--allow-identifying", action="store_true",
                    help="render even if the input seems to hold real names, e-mail addresses "
                         "or phone numbers (listed by `check`); by default the report is "

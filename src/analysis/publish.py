@@ -5,8 +5,9 @@ formatted as text first (:func:`format_cells`: whole numbers as whole numbers, s
 percentages with stated decimals, lists joined with semicolons, ``True``/``False`` as
 ``yes``/``no``, missing values as a dash explained in the note), then rendered with pandas'
 :class:`~pandas.io.formats.style.Styler` (fixed ids, so the HTML is the same on every run).
-Every figure goes through :meth:`Publisher.figure`: saved as SVG, PDF and PNG, embedded as
-an ``<img>`` with alt text and a numbered caption. pandas' Styler was chosen over
+Every figure goes through :meth:`Publisher.figure`: saved as SVG (embedded in the page as an
+``<img>`` with alt text and a numbered caption) and as the print copies asked for
+(:func:`figure_formats`: PDF by default, PNG on request). pandas' Styler was chosen over
 great-tables after measuring both on the example's three largest tables (32 KiB in 0.19 s
 against 58 KiB in 0.61 s, and no new dependency); neither needs the network.
 
@@ -22,11 +23,11 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,13 +37,150 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DASH",
+    "DEFAULT_FORMATS",
+    "FORMATS",
     "PublicationFigure",
     "PublicationTable",
     "Publisher",
     "caught_warnings",
+    "copies_in_background",
+    "figure_formats",
     "format_cells",
     "format_value",
 ]
+
+#: Figure formats that can be written, in the order they are written.
+FORMATS: tuple[str, ...] = ("svg", "pdf", "png")
+#: Written when no formats are asked for: SVG (the page shows it) and one print format.
+DEFAULT_FORMATS: tuple[str, ...] = ("svg", "pdf")
+#: Environment variable holding the default formats (``svg,pdf,png``), so that a report run
+#: in a separate kernel writes what its caller asked for.
+FORMATS_ENV = "ANALYSIS_FIGURE_FORMATS"
+
+
+def figure_formats(formats: str | Iterable[str] | None = None) -> tuple[str, ...]:
+    """Return the figure formats to write, checked and in :data:`FORMATS` order.
+
+    Parameters
+    ----------
+    formats : str or iterable of str, optional
+        ``"svg,pdf,png"`` or ``["svg", "png"]`` (case and a leading dot do not matter).
+        By default the formats named in the ``ANALYSIS_FIGURE_FORMATS`` environment
+        variable, else :data:`DEFAULT_FORMATS`.
+
+    Returns
+    -------
+    tuple of str
+        Always includes ``"svg"``: the page embeds the SVG.
+
+    Raises
+    ------
+    ValueError
+        A format is not one of ``svg``, ``pdf``, ``png``.
+
+    Examples
+    --------
+    >>> figure_formats("PNG")
+    ('svg', 'png')
+    >>> figure_formats(["pdf", "svg", "png"])
+    ('svg', 'pdf', 'png')
+    """
+    if formats is None:
+        formats = os.environ.get(FORMATS_ENV) or DEFAULT_FORMATS
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    wanted = {str(f).strip().lower().lstrip(".") for f in formats} - {""}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise ValueError(f"figure format {', '.join(map(repr, unknown))} is not one of "
+                         f"{', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in wanted | {"svg"})
+
+
+class _Copies:
+    """Print copies of figures being written by forked processes (:func:`copies_in_background`)."""
+
+    active = False
+    pending: ClassVar[list[tuple[int, int, str]]] = []  # (pid, read end of its error pipe, what)
+
+    @classmethod
+    def start(cls, fig: Figure, base: Path, formats: tuple[str, ...]) -> bool:
+        """Write ``formats`` of ``fig`` in a forked process; False when that is not possible."""
+        from .charts import save_figure
+
+        def write() -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # already stated from the SVG
+                save_figure(fig, base, formats=formats)
+
+        return cls.run(write, f"figure {base.name}")
+
+    @classmethod
+    def run(cls, work: Callable[[], object], label: str) -> bool:
+        """Run ``work`` in a forked process; False when that is not possible."""
+        if not (cls.active and hasattr(os, "fork") and hasattr(os, "register_at_fork")):
+            return False
+        while len(cls.pending) >= (os.cpu_count() or 1):
+            cls.wait_one()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write the files, say what failed, leave without cleanup
+            code = 1
+            try:
+                os.close(read)
+                work()
+                code = 0
+            except BaseException as exc:  # reported by the parent
+                os.write(write, f"{type(exc).__name__}: {exc}".encode()[:4000])
+            finally:
+                os._exit(code)
+        os.close(write)
+        cls.pending.append((pid, read, label))
+        return True
+
+    @classmethod
+    def wait_one(cls) -> str | None:
+        pid, read, label = cls.pending.pop(0)
+        with os.fdopen(read, "rb") as fh:
+            message = fh.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return f"{label}: {message or 'not written'}"
+        return None
+
+    @classmethod
+    def wait_all(cls) -> list[str]:
+        return [e for e in (cls.wait_one() for _ in range(len(cls.pending))) if e]
+
+
+@contextmanager
+def copies_in_background() -> Iterator[None]:
+    """Write the PDF and PNG copies of figures, and the table files, in forked processes.
+
+    Inside the block, :meth:`Publisher.figure` writes the SVG itself (the page needs it at
+    once) and forks a process for the other formats, and :meth:`Publisher.write_tables`
+    forks one for the CSV files and the workbook (at most one process per processor at a
+    time), so they are written while the code goes on. The block ends only when every file
+    is written. Where processes cannot be forked (Windows), copies are written in turn as
+    outside the block.
+
+    Raises
+    ------
+    RuntimeError
+        A file could not be written (when the block itself raised nothing).
+    """
+    outer = _Copies.active
+    _Copies.active = True
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        _Copies.active = outer
+        errors = _Copies.wait_all()
+        if errors and not failed:
+            raise RuntimeError("; ".join(errors))
+
 
 #: What a missing value is shown as (explained in the table's note).
 DASH = "–"
@@ -272,6 +410,33 @@ class PublicationTable:
         return f"{self.title}\n{body}{more}\nNote. {self.note}"
 
 
+_SVG_SPACE = re.compile(rb">\s+<|\s*\n\s*")
+_SVG_PATCH = re.compile(rb'<g id="patch_\d+">(<path [^>]*/>)</g>')
+_SVG_DECIMALS = re.compile(rb"(?<![\w.])(-?\d+\.\d{3,})(?![\d.])")
+
+
+def _round_number(match: re.Match[bytes]) -> bytes:
+    value = float(match.group(1))
+    if abs(value) < 1:  # scales and widths below 1: four significant digits
+        return (b"%.4g" % value).replace(b"e-0", b"e-")
+    text = b"%.2f" % value
+    return text.rstrip(b"0").rstrip(b".")
+
+
+def _compact_svg(svg: bytes) -> bytes:
+    """Return the SVG as embedded in the page: the same drawing in fewer bytes.
+
+    Indentation and line breaks go, each plain shape loses its one-element group, and
+    coordinates are rounded to 1/100 pt (0.0035 mm; matplotlib writes six decimals;
+    numbers below 1, such as scales, keep four significant digits). A
+    page of a few hundred themes has figures of thousands of shapes, most of whose bytes
+    are these. The files in ``figures/`` keep matplotlib's full output.
+    """
+    svg = _SVG_SPACE.sub(lambda m: b"><" if m.group(0).startswith(b">") else b" ", svg)
+    svg = _SVG_PATCH.sub(rb"\1", svg)
+    return _SVG_DECIMALS.sub(_round_number, svg)
+
+
 @dataclass
 class PublicationFigure:
     """A numbered figure with caption and alt text, embedded as an SVG ``<img>``.
@@ -286,7 +451,8 @@ class PublicationFigure:
     svg : bytes
         The SVG file as saved.
     files : list of pathlib.Path
-        The SVG, PDF and PNG files written.
+        The files written: the SVG first, then the print copies (see
+        :func:`copies_in_background` for when those are complete).
     """
 
     number: int
@@ -302,7 +468,7 @@ class PublicationFigure:
         return f"Figure {self.number}. {self.caption}"
 
     def _repr_html_(self) -> str:
-        data = base64.b64encode(self.svg).decode("ascii")
+        data = base64.b64encode(_compact_svg(self.svg)).decode("ascii")
         size = ""
         m = re.search(rb'<svg[^>]*\bwidth="([\d.]+)pt"', self.svg[:2000])
         if m and self.scale != 1.0:  # pt to CSS px, scaled; never wider than the page
@@ -327,6 +493,9 @@ class Publisher:
         ``tables/``.
     max_rows : int, default 40
         Tables longer than this show their first ``max_rows`` rows and fold the rest.
+    formats : str or iterable of str, optional
+        Figure formats written to ``figures/`` (see :func:`figure_formats`; by default SVG
+        and PDF). The SVG is always written: the page embeds it.
 
     Examples
     --------
@@ -342,9 +511,11 @@ class Publisher:
     Note. Counts are notes.
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str], *, max_rows: int = 40) -> None:
+    def __init__(self, out_dir: str | os.PathLike[str], *, max_rows: int = 40,
+                 formats: str | Iterable[str] | None = None) -> None:
         self.out = Path(out_dir)
         self.max_rows = max_rows
+        self.formats = figure_formats(formats)
         self.tables: list[PublicationTable] = []
         self.figures: list[PublicationFigure] = []
         self.drawing_notes: list[str] = []
@@ -430,7 +601,7 @@ class Publisher:
 
     def figure(self, fig: Figure, *, caption: str, alt: str, name: str,
                scale: float = 1.0) -> PublicationFigure:
-        """Save a figure (SVG, PDF, PNG), close it and return it numbered and captioned.
+        """Save a figure (SVG and :attr:`formats`), close it and return it numbered and captioned.
 
         Parameters
         ----------
@@ -453,13 +624,20 @@ class Publisher:
 
         from .charts import save_figure
 
+        base = self.out / "figures" / name
+        copies = tuple(f for f in self.formats if f != "svg")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            files = save_figure(fig, self.out / "figures" / name)
+            files = save_figure(fig, base, formats=("svg",))
+            # PDF and PNG from the same drawing: in a forked process while the report goes
+            # on (inside copies_in_background), else here
+            if copies and not _Copies.start(fig, base, copies):
+                save_figure(fig, base, formats=copies)
+        files += [base.parent / f"{base.name}.{f}" for f in copies]
         self._caught.extend(str(w.message).strip() for w in caught
                             if str(w.message).strip() not in self._caught)
         plt.close(fig)
-        svg = next(p for p in files if p.suffix == ".svg").read_bytes()
+        svg = files[0].read_bytes()
         if self._caught:
             notes = " ".join(f"Drawing note: {t.rstrip('.')}." for t in self._caught)
             self.drawing_notes.extend(f"Figure {len(self.figures) + 1}: {t}"
@@ -488,7 +666,10 @@ class Publisher:
 
         frames = {t.name: _exportable(t.data) for t in self.tables if t.name}
         frames.update({k: _exportable(v) for k, v in (extra or {}).items()})
-        return write_tables(frames, self.out / "tables")
+        folder = self.out / "tables"
+        if _Copies.run(lambda: write_tables(frames, folder), "tables"):  # the same files
+            return [folder / f"{name}.csv" for name in frames] + [folder / "tables.xlsx"]
+        return write_tables(frames, folder)
 
 
 def _exportable(frame: pd.DataFrame) -> pd.DataFrame:

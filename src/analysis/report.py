@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
@@ -61,17 +64,62 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _import_nbformat():
+    """Import and return :mod:`nbformat` without jsonschema's optional IRI format check.
+
+    jsonschema (which nbformat imports) loads ``rfc3987_syntax`` when it is installed, and
+    that module compiles some forty grammars on import: 3-5 s on a 2-core machine, more than
+    pandas, matplotlib and scipy together. nbformat never checks formats (its schemas have
+    no ``iri`` format and it passes no format checker), so the module is hidden while
+    jsonschema is first imported; importing ``rfc3987_syntax`` later still works.
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            if sys.modules.get("rfc3987_syntax", 0) is None:
+                del sys.modules["rfc3987_syntax"]
+    import nbformat
+
+    return nbformat
+
+
 def execute_notebook(
     notebook: Path, parameters: dict[str, object], *, cwd: Path, progress: bool = False,
-    timeout: int = 600,
+    timeout: int = 600, kernel: bool | None = None,
 ):
     """Run a notebook with ``parameters`` injected after its ``parameters``-tagged cell.
 
-    Returns the executed :class:`nbformat.NotebookNode`. Raises :class:`ReportError` naming the
-    failing cell when a cell raises.
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook file (read, never written).
+    parameters : dict
+        ``{name: value}`` assigned in a cell inserted after the ``parameters`` cell.
+    cwd : pathlib.Path
+        Working folder of the cells.
+    progress : bool, default False
+        Print a cell counter on standard error.
+    timeout : int, default 600
+        Seconds a cell may take (in a kernel only).
+    kernel : bool, optional
+        Run the cells in a separate Jupyter kernel (``True``) or in this process with an
+        IPython shell of its own (``False``: no kernel start-up, and the libraries already
+        imported here are not imported again). By default a kernel is used only when this
+        is called from inside IPython (a notebook), whose shell must not be replaced.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed notebook, with the outputs of every code cell.
+
+    Raises
+    ------
+    ReportError
+        A cell raised (the message names the cell and the error).
     """
-    import nbformat
-    from nbclient.exceptions import CellExecutionError
+    nbformat = _import_nbformat()
 
     nb = nbformat.read(notebook, as_version=4)
     source = "# Parameters injected by analysis.report\n" + "\n".join(
@@ -83,20 +131,42 @@ def execute_notebook(
                   if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     nb.cells.insert(0 if index is None else index + 1, injected)
 
-    client = _client(nb, cwd=cwd, timeout=timeout)
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
-    if progress:
-        done = [0]
-        live = sys.stderr.isatty()
+    stderr = sys.stderr
+    done = [0]
+    live = stderr.isatty()
 
-        def on_cell_executed(cell, cell_index, execute_reply, **_):
-            if cell.cell_type == "code":
-                done[0] += 1
-                if live or done[0] == code_cells:
-                    print(f"\r  running report cells: {done[0]}/{code_cells}", end="",
-                          file=sys.stderr, flush=True)
+    def on_cell_executed(cell, **_):
+        if progress and cell.cell_type == "code":
+            done[0] += 1
+            if live or done[0] == code_cells:
+                print(f"\r  running report cells: {done[0]}/{code_cells}", end="",
+                      file=stderr, flush=True)
 
-        client.on_cell_executed = on_cell_executed
+    if kernel is None:
+        kernel = _inside_ipython()
+    try:
+        if kernel:
+            _execute_in_kernel(nb, cwd=cwd, timeout=timeout, on_cell=on_cell_executed)
+        else:
+            _execute_in_process(nb, cwd=cwd, on_cell=on_cell_executed)
+    finally:
+        if progress:
+            print(file=stderr)
+    return nb
+
+
+def _inside_ipython() -> bool:
+    """Whether an IPython shell (a notebook's kernel, a terminal) is running in this process."""
+    ipython = sys.modules.get("IPython")
+    return bool(ipython is not None and ipython.get_ipython() is not None)
+
+
+def _execute_in_kernel(nb, *, cwd: Path, timeout: int, on_cell) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    client = _client(nb, cwd=cwd, timeout=timeout)
+    client.on_cell_executed = lambda cell, cell_index, execute_reply, **_: on_cell(cell)
     try:
         _run(client)
     except CellExecutionError as exc:
@@ -104,10 +174,127 @@ def execute_notebook(
         raise ReportError(f"a report cell failed: {lines[-1] if lines else exc}") from None
     except (RuntimeError, TimeoutError) as exc:
         raise ReportError(f"the notebook kernel did not run: {exc}") from None
+
+
+def _execute_in_process(nb, *, cwd: Path, on_cell) -> None:
+    """Run the code cells of ``nb`` in this process and store their outputs in ``nb``.
+
+    An IPython shell of its own runs each cell as a kernel would (magics, the value of the
+    last line displayed, inline matplotlib figures); what the cells print and display is
+    kept as nbformat outputs (``stream``, ``display_data``, ``execute_result``), so the page
+    is rendered from the same notebook either way. Everything the shell changes in the
+    process (``__main__``, display and exception hooks, matplotlib settings, open figures)
+    is restored afterwards.
+    """
+    import contextlib
+
+    import matplotlib as mpl
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    new_output = _import_nbformat().v4.new_output
+    outputs: list = []
+
+    class Hook(DisplayHook):  # the value of a cell's last line: execute_result
+        def write_output_prompt(self) -> None:
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None) -> None:
+            outputs.append(new_output("execute_result", data=format_dict,
+                                      metadata=md_dict or {},
+                                      execution_count=self.shell.execution_count))
+
+        def finish_displayhook(self) -> None:
+            pass
+
+    class Publisher(DisplayPublisher):  # display(...): display_data
+        def publish(self, data, metadata=None, source=None, *, transient=None,
+                    update=False, **kwargs) -> None:
+            outputs.append(new_output("display_data", data=data, metadata=metadata or {}))
+
+        def clear_output(self, wait=False) -> None:
+            outputs.clear()
+
+    class Stream(io.TextIOBase):  # print and warnings: stream outputs, one per run
+        def __init__(self, name: str) -> None:
+            self.name_ = name
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            if text:
+                last = outputs[-1] if outputs else None
+                if last is not None and last.output_type == "stream" \
+                        and last.name == self.name_:
+                    last.text += text
+                else:
+                    outputs.append(new_output("stream", name=self.name_, text=text))
+            return len(text)
+
+    class Shell(InteractiveShell):
+        def enable_gui(self, gui=None) -> None:  # inline figures only: no event loop
+            pass
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database
+    config.InteractiveShell.colors = "nocolor"
+    saved = (sys.modules.get("__main__"), sys.displayhook, sys.excepthook,
+             dict(mpl.rcParams.copy()), mpl.get_backend(), Path.cwd())
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        shell = Shell.instance(config=config, displayhook_class=Hook,
+                               display_pub_class=Publisher)
+    out, err = Stream("stdout"), Stream("stderr")
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        err.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    isolated = warnings.catch_warnings()  # a kernel's warning filters, not the caller's
+    isolated.__enter__()
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                     ResourceWarning):
+        warnings.simplefilter("ignore", category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+    warnings.showwarning = show_warning
+    try:
+        os.chdir(cwd)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            outputs = []
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                result = shell.run_cell(cell.source, store_history=True)
+            cell.outputs = outputs
+            cell.execution_count = shell.execution_count - 1
+            error = result.error_before_exec or result.error_in_exec
+            if error is not None:
+                # numbered as in the notebook file (the injected cell is not in it)
+                number = sum(1 for c in nb.cells[:index + 1]
+                             if c.get("id") != "injected-parameters")
+                raise ReportError(f"a report cell failed (cell {number} of the notebook): "
+                                  f"{type(error).__name__}: {error}")
+            on_cell(cell)
     finally:
-        if progress:
-            print(file=sys.stderr)
-    return nb
+        import atexit
+
+        isolated.__exit__(None, None, None)
+        atexit.unregister(shell.atexit_operations)
+        Shell.clear_instance()
+        main, sys.displayhook, sys.excepthook, rc, backend, old_cwd = saved
+        if main is not None:
+            sys.modules["__main__"] = main
+        os.chdir(old_cwd)
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        rc.pop("backend", None)
+        mpl.rcParams.update(rc)
+        if mpl.get_backend() != backend:
+            plt.switch_backend(backend)
 
 
 def _client(nb, *, cwd: Path, timeout: int):
@@ -135,7 +322,7 @@ def refresh_notebook(path: str | os.PathLike[str], *, timeout: int = 600) -> Pat
     Execution counts are kept and timing metadata is not recorded, so an unchanged notebook
     re-saves to the same bytes.
     """
-    import nbformat
+    nbformat = _import_nbformat()
     from nbclient.exceptions import CellExecutionError
 
     from .io import atomic_path
@@ -234,6 +421,7 @@ section.quotes h4 { margin: 1.2em 0 .3em; } .quote-theme h5 { margin: .8em 0 .2e
 
 
 def _html(nb, *, show_code: bool, footer: str, title: str | None = None) -> str:
+    _import_nbformat()  # before nbconvert imports it
     from nbconvert import HTMLExporter
 
     from ._resources import resource_path
@@ -271,6 +459,7 @@ def render_report(
     allow_identifying: bool = False,
     read_options: dict[str, object] | None = None,
     title: str | None = None,
+    formats: str | Sequence[str] | None = None,
 ) -> Path:
     """Render the HTML report of a study.
 
@@ -300,6 +489,11 @@ def render_report(
     title : str, optional
         The study's name in the page title and at the top of the report (default: a
         ``title`` entry of ``read_options``, else the input file's name).
+    formats : str or sequence of str, optional
+        Figure formats written to ``figures/``: any of ``svg``, ``pdf``, ``png``
+        (``"svg,pdf,png"``; see :func:`analysis.publish.figure_formats`). By default SVG,
+        which the page embeds, and PDF for print. PDF and PNG copies are drawn in forked
+        processes while the report goes on, where the platform allows.
     allow_identifying : bool, default False
         Render even when :func:`~analysis.privacy.find_identifying` finds what may be real
         names, e-mail addresses or phone numbers (``--allow-identifying``). By default such
@@ -318,6 +512,12 @@ def render_report(
         The data has errors (as ``check`` exit 1), it may hold identifying data (unless
         ``allow_identifying``), or a notebook cell failed.
     """
+    from .publish import FORMATS_ENV, copies_in_background, figure_formats
+
+    try:
+        formats = figure_formats(formats)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     src = Path(input_path).resolve()
     read_options = dict(read_options or {})
     # the study's name in the page title and heading: ``title=``, a ``title`` read option,
@@ -340,32 +540,44 @@ def render_report(
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    env = os.environ.get(FORMATS_ENV)
+    os.environ[FORMATS_ENV] = ",".join(formats)  # read by Publisher, here or in a kernel
     try:
-        nb = execute_notebook(
-            nb_path,
-            {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
-             "read_options": {k: str(v) if isinstance(v, os.PathLike) else v
-                              for k, v in read_options.items()},
-             "title": study_title},
-            # in the caller's folder: relative paths in read_options mean what they meant
-            # to read_study above (the notebook itself may be installed anywhere)
-            cwd=Path.cwd(), progress=progress,
-        )
-        stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
-                 if timestamp else "")
-        footer = (
-            '<footer class="report-footer">'
-            f"Input: {html.escape(src.name)} (SHA-256 {_sha256(src)})<br>"
-            f"analysis {html.escape(__version__)}; Python "
-            f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
-        )
-        page_title = f"{study_title}: session-notes analysis report"
-        (tmp / "report.html").write_text(
-            _html(nb, show_code=show_code, footer=footer, title=page_title), encoding="utf-8")
+        with copies_in_background():  # figure copies and tables written beside the page
+            nb = execute_notebook(
+                nb_path,
+                {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
+                 "read_options": {k: str(v) if isinstance(v, os.PathLike) else v
+                                  for k, v in read_options.items()},
+                 "title": study_title},
+                # in the caller's folder: relative paths in read_options mean what they
+                # meant to read_study above (the notebook itself may be installed anywhere)
+                cwd=Path.cwd(), progress=progress,
+            )
+            stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+                     if timestamp else "")
+            footer = (
+                '<footer class="report-footer">'
+                f"Input: {html.escape(src.name)} (SHA-256 {_sha256(src)})<br>"
+                f"analysis {html.escape(__version__)}; Python "
+                f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
+            )
+            page_title = f"{study_title}: session-notes analysis report"
+            (tmp / "report.html").write_text(
+                _html(nb, show_code=show_code, footer=footer, title=page_title),
+                encoding="utf-8")
         _replace_dir(tmp, out)
+    except RuntimeError as exc:  # a figure copy or the table files failed
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ReportError(f"a file of the report could not be written: {exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if env is None:
+            os.environ.pop(FORMATS_ENV, None)
+        else:
+            os.environ[FORMATS_ENV] = env
     return out / "report.html"
 
 

@@ -1,0 +1,180 @@
+"""How the report is executed and its figures written: in process or in a kernel, formats."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import matplotlib
+import nbformat
+import pytest
+
+from analysis.cli import main
+from analysis.publish import (
+    DEFAULT_FORMATS,
+    Publisher,
+    _compact_svg,
+    copies_in_background,
+    figure_formats,
+)
+from analysis.report import ReportError, execute_notebook
+
+matplotlib.use("Agg")
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, path)
+    return path
+
+
+CELLS = (
+    "x = 1",
+    "print('a'); print('b')\nx + 41",
+    "from IPython.display import HTML, display\ndisplay(HTML('<b>shown</b>'))\nNone",
+    "import warnings\nwarnings.warn('careful', UserWarning, stacklevel=1)",
+    "x * 2;",
+)
+
+
+def _outputs(nb):
+    """The outputs of each code cell, as (type, name or mime types, text) without counts."""
+    seen = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                text = out.text
+                if out.name == "stderr":  # warnings: where they come from differs
+                    text = re.sub(r"^.*?(UserWarning: .*)$", r"\1", text.strip(), flags=re.S)
+                seen.append(("stream", out.name, text.strip()))
+            else:
+                seen.append((out.output_type, tuple(sorted(out.data)),
+                             out.data.get("text/html", out.data.get("text/plain"))))
+    return seen
+
+
+def test_in_process_outputs_are_those_of_a_kernel(tmp_path):
+    path = _notebook(tmp_path / "nb.ipynb", *CELLS)
+    here = execute_notebook(path, {"x": 20}, cwd=tmp_path, kernel=False)
+    kernel = execute_notebook(path, {"x": 20}, cwd=tmp_path, kernel=True)
+    assert _outputs(here) == _outputs(kernel)
+    # the injected parameter won over the notebook's default: 20 + 41, and the value of a
+    # line ending in ';' is not shown
+    assert ("execute_result", ("text/plain",), "61") in _outputs(here)
+    assert [c.execution_count for c in here.cells] == [c.execution_count for c in kernel.cells]
+
+
+def test_in_process_failure_names_the_cell_and_restores_the_process(tmp_path):
+    import sys
+
+    path = _notebook(tmp_path / "nb.ipynb", "x = 1", "y = 1", "1 / 0")
+    main_module, hook = sys.modules["__main__"], sys.displayhook
+    with pytest.raises(ReportError, match=r"cell 3 of the notebook\): ZeroDivisionError"):
+        execute_notebook(path, {}, cwd=tmp_path, kernel=False)
+    assert sys.modules["__main__"] is main_module and sys.displayhook is hook
+    from IPython import get_ipython
+
+    assert get_ipython() is None  # no shell left behind
+
+
+def test_figure_formats():
+    assert DEFAULT_FORMATS == ("svg", "pdf")
+    assert figure_formats(None) == ("svg", "pdf")
+    assert figure_formats("png") == ("svg", "png")  # the page always needs the SVG
+    assert figure_formats(" PNG, .pdf ,svg") == ("svg", "pdf", "png")
+    with pytest.raises(ValueError, match="'jpg' is not one of svg, pdf, png"):
+        figure_formats("svg,jpg")
+
+
+def test_formats_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIGURE_FORMATS", "svg,png")
+    assert Publisher("out").formats == ("svg", "png")
+    assert Publisher("out", formats="pdf").formats == ("svg", "pdf")
+
+
+def _figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    ax.bar(["a", "b", "c"], [3, 1, 2])
+    ax.set_title("counts")
+    return fig
+
+
+def test_copies_in_background_are_the_copies_written_in_turn(tmp_path):
+    from analysis.charts import save_figure
+
+    reference = save_figure(_figure(), tmp_path / "ref" / "f", formats=("svg", "pdf", "png"))
+    pub = Publisher(tmp_path / "bg", formats="svg,pdf,png")
+    with copies_in_background():
+        fig = pub.figure(_figure(), caption="c", alt="a", name="f")
+    assert [p.suffix for p in fig.files] == [".svg", ".pdf", ".png"]
+    for ref, made in zip(reference, fig.files, strict=True):
+        assert made.read_bytes() == ref.read_bytes(), made.name
+    only_svg = Publisher(tmp_path / "svg", formats="svg").figure(
+        _figure(), caption="c", alt="a", name="f")
+    assert [p.name for p in (tmp_path / "svg" / "figures").iterdir()] == ["f.svg"]
+    assert only_svg.svg == reference[0].read_bytes()
+
+
+def _numbers(svg: bytes) -> list[float]:
+    root = ET.fromstring(svg)
+    values = []
+    for el in root.iter():
+        for key in ("d", "transform", "x", "y", "width", "height"):
+            if key in el.attrib:
+                values += [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?",
+                                                       el.attrib[key])]
+    return values
+
+
+def test_compact_svg_is_the_same_drawing(tmp_path):
+    from analysis.charts import save_figure
+
+    svg = save_figure(_figure(), tmp_path / "f", formats=("svg",))[0].read_bytes()
+    small = _compact_svg(svg)
+    assert len(small) < 0.9 * len(svg)
+    full, compact = ET.fromstring(svg), ET.fromstring(small)
+    # the same shapes in the same order (the one-element groups of plain shapes are gone)
+    def shapes(root):
+        return [(el.tag, el.attrib.get("style"), el.attrib.get("clip-path"))
+                for el in root.iter() if not el.tag.endswith("}g")]
+    assert shapes(full) == shapes(compact)
+    a, b = _numbers(svg), _numbers(small)
+    assert len(a) == len(b)
+    assert all(abs(x - y) <= max(0.005, abs(x) * 5e-4) for x, y in zip(a, b, strict=True))
+
+
+def test_cli_formats(tmp_path, capsys):
+    path = tmp_path / "small.csv"
+    path.write_text("group,session,theme\nG1,1,A\nG1,2,B\nG1,3,A\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", str(path), "--out", str(out), "--quiet", "--formats", "png"]) == 0
+    suffixes = {p.suffix for p in (out / "figures").iterdir()}
+    assert suffixes == {".svg", ".png"}
+    assert main(["report", str(path), "--out", str(tmp_path / "x"), "--formats", "gif"]) == 2
+    assert "--formats" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_tables_in_background_are_the_tables_written_in_turn(tmp_path):
+    import pandas as pd
+
+    def publisher(folder):
+        pub = Publisher(folder)
+        pub.table(pd.DataFrame({"group": ["A", "B"], "notes": [3, 4]}), caption="c",
+                  note="n", name="overview")
+        return pub
+
+    in_turn = publisher(tmp_path / "a").write_tables()
+    with copies_in_background():
+        forked = publisher(tmp_path / "b").write_tables(
+            extra={"more": pd.DataFrame({"x": [1.5]})})
+    assert [p.name for p in forked] == ["overview.csv", "more.csv", "tables.xlsx"]
+    assert all(p.is_file() for p in forked)
+    assert forked[0].read_bytes() == in_turn[0].read_bytes() == b"group,notes\nA,3\nB,4\n"
+    # a failure in the forked process is raised when the block ends
+    with pytest.raises(RuntimeError, match="tables: ValueError: table name 'bad name'"):
+        with copies_in_background():
+            publisher(tmp_path / "c").write_tables(extra={"bad name": pd.DataFrame()})
