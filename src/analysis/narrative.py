@@ -371,6 +371,11 @@ def findings(
     return out
 
 
+def _share(x: float) -> str:
+    """Return a share as a percentage: whole when it is 0 or 1, else to one decimal."""
+    return f"{100 * x:.0f}%" if x in (0.0, 1.0) else f"{100 * x:.1f}%"
+
+
 def _p(p: float) -> str:
     return f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
 
@@ -455,7 +460,7 @@ def _guest_sentences(reached: pd.DataFrame, orders: pd.DataFrame | None) -> list
             if float(o["share_reached"]) > 0:
                 text += (f"; median {o['median']:.0f} over {int(o['n_orders']):,} random "
                          f"orders, range {int(o['min'])} to {int(o['max'])}, reached in "
-                         f"{_pct(float(o['share_reached']), 1)} of them")
+                         f"{_share(float(o['share_reached']))} of them")
             else:
                 text += f"; not reached in any of {int(o['n_orders']):,} random orders"
         parts.append(text)
