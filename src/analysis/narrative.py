@@ -314,6 +314,7 @@ def findings(
             r = rows.loc[least]
             out.append(f"The groups differed most in {least}: {int(r['shared_by_all'])} of its "
                        f"{int(r['themes'])} themes were raised by every group.")
+    out.extend(_common_sentences(common_test))
     toned = sum(int(total[v]) for v in ("negative", "positive") if v in total.index)
     if n and not toned:
         out.append("No note was recorded as negative or positive, so the tone of the content "
@@ -340,7 +341,6 @@ def findings(
                     lo, hi = interval(k, n)
                     text += f"; {interval_label}: {100 * lo:.0f}% to {100 * hi:.0f}%"
                 out.append(text + ").")
-    out.extend(_common_sentences(common_test))
     if comparison is not None and len(comparison):
         out.extend(_comparison_sentences(comparison, residuals))
     elif chi2 is not None and len(chi2) and observed is not None and expected is not None:
