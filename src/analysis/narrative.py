@@ -5,10 +5,12 @@ computed into sentences; nothing new is estimated. Each finding says which unit 
 and how far the test used lets it be read (note-level tests are descriptive: notes of one
 session are not independent).
 
-Where the session-level tests plug in: :func:`findings` takes each ingredient as an
-argument (``chi2``, ``expected``, ``observed``, ``interval``), so a session-level
-permutation test, Haberman's adjusted residuals or another interval replace the note-level
-ones by passing their tables, without changing the wording code.
+:func:`findings` takes each ingredient as an argument: the session-level tables of
+:mod:`analysis.stats` (``comparison`` from ``group_comparison``/``group_test``,
+``residuals`` from ``adjusted_residuals``, ``shares``, ``common_test``, and the saturation
+of Guest et al., ``reached`` and ``orders``) are stated as the result, each with its unit
+and what it assumes; the note-level ones (``chi2``, ``observed``, ``expected``,
+``saturation``) are still accepted when the session-level tables are not given.
 """
 
 from __future__ import annotations
