@@ -173,7 +173,7 @@ def test_report_of_the_example_from_an_empty_folder(installed):
     assert f"Input: example_study.xlsx (SHA-256 {_sha256(EXAMPLE)})" in html
     assert f"analysis {VERSION}; Python" in html
     figures = {p.name for p in (out / "figures").iterdir()}
-    assert {"category_venn.svg", "group_themes.svg", "theme_frequencies.svg",
+    assert {"category_map.svg", "group_themes.svg", "theme_frequencies.svg",
             "saturation.svg"} <= figures
     assert "overview.csv" in {p.name for p in (out / "tables").iterdir()}
     # nothing was written beside the installed notebook
