@@ -280,3 +280,91 @@ def test_title_and_every_user_string_are_escaped(tmp_path):
     quotes = [q.p.get_text() for q in soup.select("div.quote-theme blockquote")]
     assert "Said that <b>she</b> & others agreed." in quotes
     assert "Study: Pilot <study> & co" in soup.get_text(" ", strip=True).replace("  ", " ")
+
+
+def test_report_states_session_level_statistics(rendered, example_study):
+    """The statistics of the session as the unit, checked against independent computations."""
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import binomtest, chi2_contingency
+
+    from analysis import stats, tables
+
+    out = rendered.parent / "tables"
+    soup = _soup(rendered)
+    notes = tables.one_coder(example_study.notes, sessions=example_study.sessions)
+    # the header's count is followed by what the tables count, and why some notes are left out
+    caption = f"Notes counted in the tables below: {len(notes)} of {len(example_study.notes)}."
+    assert caption in soup.get_text()
+    coding = pd.read_csv(out / "coding_summary.csv", index_col="reason")
+    left = coding.loc["left out: another coder of a double-coded session"]
+    assert int(left["notes"]) == len(example_study.notes) - len(notes) == 72
+    # the permutation p-value and the residuals are CSV columns
+    comparison = pd.read_csv(out / "group_comparison.csv", index_col="category")
+    groups = list(notes["group"].cat.categories)
+    assert {"pval", "pval_se", "pval_holm", "pval_notes", "cramer_low", "cramer_high"} <= set(
+        comparison.columns)
+    assert {f"residual {g}" for g in groups} <= set(comparison.columns)
+    # ... equal to the session-level test on the same notes, and Haberman's residuals by hand
+    test = stats.group_test(notes, seed=0)
+    assert comparison.loc["All", "pval"] == pytest.approx(test.loc["All", "pval"])
+    p = comparison.loc["All", "pval"]
+    assert comparison.loc["All", "pval_se"] == pytest.approx(np.sqrt(p * (1 - p) / 10_000))
+    o = pd.crosstab(notes["category"], notes["group"]).astype(float)
+    n = o.to_numpy().sum()
+    r, c = o.sum(axis=1).to_numpy()[:, None], o.sum(axis=0).to_numpy()[None, :]
+    e = r * c / n
+    hand = (o - e) / np.sqrt(e * (1 - r / n) * (1 - c / n))
+    shown = comparison.drop(index="All")[[f"residual {g}" for g in groups]]
+    np.testing.assert_allclose(shown.loc[list(hand.index)].to_numpy(), hand.to_numpy())
+    assert comparison.loc["All", "pval_notes"] == pytest.approx(chi2_contingency(o)[1])
+    residuals = pd.read_csv(out / "residuals.csv")
+    assert list(residuals.columns[:2]) == ["category", "group"]
+    # the findings quote the same p, its standard error and the note-level p as descriptive
+    findings = [li.get_text() for li in soup.select("ul.findings li")]
+    sentence = next(f for f in findings if f.startswith("By a session-level permutation test"))
+    assert f"p = {test.loc['All', 'pval']:.3f}" in sentence
+    assert f"note-level chi-square gives p = {chi2_contingency(o)[1]:.3f}, descriptive" in sentence
+    # the share of negative notes with its session-bootstrap and Wilson intervals
+    k = int((notes["valence"] == "negative").sum())
+    boot = stats.shares(notes, of="valence", method="bootstrap", seed=0).set_index("level")
+    wilson = binomtest(k, len(notes)).proportion_ci(method="wilson")
+    assert any(f"({k} of {len(notes)}; 95% interval {100 * boot.loc['negative', 'low']:.0f}% to "
+               f"{100 * boot.loc['negative', 'high']:.0f}%, bootstrap over the 28 sessions "
+               f"(unit: sessions); Wilson interval, treating notes as independent: "
+               f"{100 * wilson.low:.0f}% to {100 * wilson.high:.0f}%)" in f for f in findings)
+    shares = pd.read_csv(out / "valence_shares.csv").set_index("level")
+    assert shares.loc["negative", "low"] == pytest.approx(wilson.low)
+    # saturation after Guest et al., in date order and over random orders
+    saturation = pd.read_csv(out / "saturation.csv").set_index("scope")
+    needed = int(saturation.loc["all groups", "sessions_needed"])
+    assert any(f"All groups: reached after {needed} of 28 sessions in date order; median "
+               f"{saturation.loc['all groups', 'median']:.0f} over 1,000 random orders" in f
+               for f in findings)
+    assert {"share_reached", "median", "min", "max"} <= set(saturation.columns)
+    # commonality against groups of randomly dealt sessions
+    common = pd.read_csv(out / "commonality_test.csv", index_col="category")
+    assert {"pval_less", "pval_more", "pval_se", "null_jaccard"} <= set(common.columns)
+    # agreement over the double-coded sessions: percent agreement by hand
+    agree = pd.read_csv(out / "agreement.csv", index_col="theme")
+    both = example_study.notes.dropna(subset=["coder"])
+    per = both.groupby(["group", "session"], observed=True)["coder"].nunique()
+    double = per[per > 1].index
+    themes = list(example_study.codebook["theme"])
+    same = []
+    for g, s in double:
+        here = both[(both["group"] == g) & (both["session"] == s)]
+        r1 = set(here.loc[here["coder"] == "R1", "theme"])
+        r2 = set(here.loc[here["coder"] == "R2", "theme"])
+        same += [(t in r1) == (t in r2) for t in themes]
+    assert agree.loc["All", "percent_agreement"] == pytest.approx(np.mean(same))
+    assert {"kappa_low", "kappa_high", "alpha_low", "alpha_high"} <= set(agree.columns)
+    differ = pd.read_csv(out / "disagreements.csv")
+    assert len(differ) == len(same) - sum(same)
+    assert any(b.caption.get_text().startswith(f"Table {i}. Disagreements to discuss")
+               for i, b in enumerate(soup.select("div.table-block"), 1))
+    # the import section says how the input was read
+    read = pd.read_csv(out / "import.csv").set_index("item")["value"]
+    assert read["layout"] == example_study.log.layout
+    assert "theme ← D (theme)" in read["columns (role ← column)"]
+    assert read["codebook"] == "sheet 'codebook'"

@@ -5,10 +5,12 @@ computed into sentences; nothing new is estimated. Each finding says which unit 
 and how far the test used lets it be read (note-level tests are descriptive: notes of one
 session are not independent).
 
-Where the session-level tests plug in: :func:`findings` takes each ingredient as an
-argument (``chi2``, ``expected``, ``observed``, ``interval``), so a session-level
-permutation test, Haberman's adjusted residuals or another interval replace the note-level
-ones by passing their tables, without changing the wording code.
+:func:`findings` takes each ingredient as an argument: the session-level tables of
+:mod:`analysis.stats` (``comparison`` from ``group_comparison``/``group_test``,
+``residuals`` from ``adjusted_residuals``, ``shares``, ``common_test``, and the saturation
+of Guest et al., ``reached`` and ``orders``) are stated as the result, each with its unit
+and what it assumes; the note-level ones (``chi2``, ``observed``, ``expected``,
+``saturation``) are still accepted when the session-level tables are not given.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "describe_counts",
     "describe_regions",
     "describe_saturation",
+    "describe_saturation_band",
     "describe_upset",
     "describe_valence",
     "figure1_choice",
@@ -148,6 +151,29 @@ def describe_saturation(curve: pd.DataFrame, point: pd.DataFrame) -> str:
     return text + "."
 
 
+def describe_saturation_band(band: pd.DataFrame, reached: pd.DataFrame | None = None, *,
+                             scope: str = "all groups") -> str:
+    """Alt text of :func:`analysis.charts.saturation_band`, one scope of its data.
+
+    ``reached`` (:func:`analysis.stats.saturation_reached`) adds where saturation was reached.
+    """
+    part = band[band["scope"] == scope]
+    if not len(part):
+        return "An empty saturation chart: no session has a theme."
+    last, at = part.iloc[-1], part.iloc[min(2, len(part) - 1)]
+    text = (f"Line of distinct themes found so far against {len(part)} sessions in date order, "
+            f"rising to {int(last['cumulative'])} themes, drawn over a grey band of random "
+            f"session orders (after {int(at['order'])} sessions the band spans "
+            f"{at['low']:.0f} to {at['high']:.0f} themes, the date order "
+            f"{int(at['cumulative'])})")
+    row = (reached[reached["scope"] == scope] if reached is not None and len(reached)
+           else None)
+    if row is not None and len(row) and bool(row["reached"].iloc[0]):
+        text += (f"; saturation after Guest et al. is reached after "
+                 f"{int(row['sessions_needed'].iloc[0])} sessions in date order")
+    return text + "."
+
+
 # --- Figure 1 -------------------------------------------------------------------------------
 
 
@@ -219,6 +245,12 @@ def findings(
     test_label: str = "note-level chi-square test, descriptive since notes of one session "
                       "are not independent",
     test_cautions: Sequence[str] = (),
+    comparison: pd.DataFrame | None = None,
+    residuals: pd.DataFrame | None = None,
+    shares: pd.DataFrame | None = None,
+    common_test: pd.DataFrame | None = None,
+    reached: pd.DataFrame | None = None,
+    orders: pd.DataFrame | None = None,
 ) -> list[str]:
     """Return the main findings as sentences generated from the report's tables.
 
@@ -241,6 +273,23 @@ def findings(
         How the interval and the test are described in the sentences.
     test_cautions : sequence of str
         Warnings the test raised (expected counts too small, ...), added to its sentence.
+    comparison : pandas.DataFrame, optional
+        :func:`analysis.stats.group_test` or :func:`analysis.stats.group_comparison`: the
+        session-permutation test of category by group. When given, its ``All`` row is the
+        result (``pval`` with ``pval_se``), the note-level ``pval_notes`` is quoted as
+        descriptive, and ``chi2`` / ``observed`` / ``expected`` are not used.
+    residuals : pandas.DataFrame, optional
+        :func:`analysis.stats.adjusted_residuals`: the cells beyond ±2 are named, hedged to
+        the session-level test (``comparison``) when it is given.
+    shares : pandas.DataFrame, optional
+        :func:`analysis.stats.shares` of ``valence`` (e.g. ``method="bootstrap"``): its
+        interval is stated first, with its unit, and ``interval`` (Wilson, notes) beside it.
+    common_test : pandas.DataFrame, optional
+        :func:`analysis.stats.commonality_test`: categories whose themes the groups share
+        less (or more) than groups of randomly dealt sessions (permutation p below 0.05).
+    reached, orders : pandas.DataFrame, optional
+        :func:`analysis.stats.saturation_reached` and :func:`analysis.stats.saturation_orders`
+        (Guest et al. 2020); when given they replace ``saturation``'s rule.
 
     Returns
     -------
@@ -267,6 +316,7 @@ def findings(
             r = rows.loc[least]
             out.append(f"The groups differed most in {least}: {int(r['shared_by_all'])} of its "
                        f"{int(r['themes'])} themes were raised by every group.")
+    out.extend(_common_sentences(common_test))
     toned = sum(int(total[v]) for v in ("negative", "positive") if v in total.index)
     if n and not toned:
         out.append("No note was recorded as negative or positive, so the tone of the content "
@@ -276,11 +326,26 @@ def findings(
             if v in total.index:
                 k = int(total[v])
                 text = f"{_pct(k, n)} of the notes were {v} ({k} of {n}"
-                if interval is not None:
+                row = (shares[(shares["by"] == "All") & (shares["level"] == v)]
+                       if shares is not None and len(shares) else None)
+                if row is not None and len(row):
+                    r = row.iloc[0]
+                    how = (f"bootstrap over the {int(r['n_sessions'])} sessions"
+                           if r["method"] == "bootstrap" else "Wilson, treating notes as "
+                           "independent")
+                    text += (f"; 95% interval {100 * r['low']:.0f}% to {100 * r['high']:.0f}%"
+                             f", {how} (unit: {r['unit']})")
+                    if interval is not None and r["method"] == "bootstrap":
+                        lo, hi = interval(k, n)
+                        text += (f"; Wilson interval, treating notes as independent: "
+                                 f"{100 * lo:.0f}% to {100 * hi:.0f}%")
+                elif interval is not None:
                     lo, hi = interval(k, n)
                     text += f"; {interval_label}: {100 * lo:.0f}% to {100 * hi:.0f}%"
                 out.append(text + ").")
-    if chi2 is not None and len(chi2) and observed is not None and expected is not None:
+    if comparison is not None and len(comparison):
+        out.extend(_comparison_sentences(comparison, residuals))
+    elif chi2 is not None and len(chi2) and observed is not None and expected is not None:
         p = float(chi2["pval"].iloc[0])
         ratio = (observed / expected.replace(0, np.nan)).stack()
         (cat, grp), r = ratio.idxmax(), ratio.max()
@@ -293,7 +358,9 @@ def findings(
             f"{expected.loc[cat, grp]:.0f} expected if categories and groups were unrelated"
             f" ({r:.2f} times as often)."
             + "".join(f" Caution: {c.rstrip('.')}." for c in test_cautions))
-    if saturation is not None and len(saturation):
+    if reached is not None and len(reached):
+        out.extend(_guest_sentences(reached, orders))
+    elif saturation is not None and len(saturation):
         reached = saturation[saturation["reached"].fillna(False).astype(bool)]
         missed = saturation[~saturation["reached"].fillna(False).astype(bool)]
         for _, r in reached.iterrows():
@@ -304,6 +371,102 @@ def findings(
             out.append(f"Within {_list([str(s) for s in missed['scope']])}, new themes kept "
                        "appearing too late for saturation by the same rule.")
     return out
+
+
+def _share(x: float) -> str:
+    """Return a share as a percentage: whole when it is 0 or 1, else to one decimal."""
+    return f"{100 * x:.0f}%" if x in (0.0, 1.0) else f"{100 * x:.1f}%"
+
+
+def _p(p: float) -> str:
+    return f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
+
+
+def _comparison_sentences(comparison: pd.DataFrame, residuals: pd.DataFrame | None
+                          ) -> list[str]:
+    """Sentences of the session-level group test and of the cells that drive it."""
+    row = comparison.loc["All"] if "All" in comparison.index else comparison.iloc[-1]
+    p, se = float(row["pval"]), float(row["pval_se"])
+    verdict = ("the categories were not spread alike over the groups" if p < 0.05 else
+               "no clear difference appeared in how the categories were spread over the "
+               "groups")
+    text = (f"By a session-level permutation test (group labels shuffled over whole sessions,"
+            f" {int(row['n_permutations']):,} permutations; unit: sessions; assumes sessions "
+            f"are exchangeable between groups), {verdict} (p = {_p(p)}, Monte-Carlo standard "
+            f"error {se:.4f}; {int(row['n_sessions'])} sessions). Cramér's V is "
+            f"{float(row['cramer']):.2f} (95% bootstrap interval over sessions "
+            f"{float(row['cramer_low']):.2f} to {float(row['cramer_high']):.2f}). The "
+            f"note-level chi-square gives p = {_p(float(row['pval_notes']))}, descriptive "
+            "only, since notes of one session are not independent.")
+    out = [text]
+    if residuals is not None and len(residuals):
+        x, y = residuals.columns[0], residuals.columns[1]
+        big = residuals[residuals["residual"].abs() >= 2].sort_values(
+            "residual", key=abs, ascending=False, kind="stable")
+        hedge = ("; they treat notes as independent and describe where the counts depart "
+                 "from independence" + (", which the session-level test does not confirm"
+                                        if p >= 0.05 else "") + ".")
+        if len(big):
+            cells = _list([f"{r[y]} noted {r[x]} {int(r['observed'])} times against "
+                           f"{r['expected']:.0f} expected (adjusted residual "
+                           f"{r['residual']:+.2f})" for _, r in big.iterrows()])
+            out.append(f"Cells beyond ±2 in Haberman's adjusted residuals (unit: notes): "
+                       f"{cells}" + hedge)
+        else:
+            r = residuals.loc[residuals["residual"].abs().idxmax()]
+            out.append(f"No cell lies beyond ±2 in Haberman's adjusted residuals (unit: "
+                       f"notes); the largest is {r[y]} for {r[x]} ({r['residual']:+.2f})"
+                       + hedge)
+    return out
+
+
+def _common_sentences(test: pd.DataFrame | None) -> list[str]:
+    """Sentences of :func:`analysis.stats.commonality_test` for the categories that stand out."""
+    if test is None or not len(test):
+        return []
+    rows = test.drop(index="All", errors="ignore")
+    out = []
+    for word, col in (("fewer", "pval_less"), ("more", "pval_more")):
+        hit = rows[rows[col] < 0.05]
+        if len(hit):
+            parts = _list([f"{c} (mean pairwise Jaccard {r['mean_pairwise_jaccard']:.2f} "
+                           f"against {r['null_jaccard']:.2f}, p = {_p(float(r[col]))})"
+                           for c, r in hit.iterrows()])
+            out.append(f"The groups shared {word} of the themes of {parts} than groups made "
+                       f"of randomly dealt sessions would (permutation test over "
+                       f"{int(hit['n_sessions'].iloc[0])} sessions; unit: sessions).")
+    if not out:
+        out.append("No category's themes were shared by the groups more or less than by "
+                   "groups made of randomly dealt sessions (permutation test, p ≥ 0.05; "
+                   "unit: sessions).")
+    return out
+
+
+def _guest_sentences(reached: pd.DataFrame, orders: pd.DataFrame | None) -> list[str]:
+    """Saturation after Guest et al. (2020), in date order and over random orders."""
+    first = reached.iloc[0]
+    rule = (f"saturation after Guest et al. (2020): a base of {int(first['base'])} sessions, "
+            f"runs of {int(first['run'])}, new-information threshold "
+            f"{100 * float(first['threshold']):.0f}%; unit: sessions")
+    by = orders.set_index("scope") if orders is not None and len(orders) else None
+    parts = []
+    for _, r in reached.iterrows():
+        scope = str(r["scope"])
+        if bool(r["reached"]):
+            text = (f"{scope}: reached after {int(r['sessions_needed'])} of "
+                    f"{int(r['sessions'])} sessions in date order")
+        else:
+            text = f"{scope}: not reached in date order ({int(r['sessions'])} sessions)"
+        if by is not None and scope in by.index:
+            o = by.loc[scope]
+            if float(o["share_reached"]) > 0:
+                text += (f"; median {o['median']:.0f} over {int(o['n_orders']):,} random "
+                         f"orders, range {int(o['min'])} to {int(o['max'])}, reached in "
+                         f"{_share(float(o['share_reached']))} of them")
+            else:
+                text += f"; not reached in any of {int(o['n_orders']):,} random orders"
+        parts.append(text)
+    return [f"By {rule}. " + "; ".join(p[0].upper() + p[1:] for p in parts) + "."]
 
 
 # --- methods --------------------------------------------------------------------------------
@@ -321,10 +484,12 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
             dayfirst: bool = True) -> pd.DataFrame:
     """Return the methods appendix as a two-column table (``item``, ``value``).
 
-    Input file and SHA-256, read options, layout and column mapping (``study.log.layout`` /
+    Input file and SHA-256, read options (those of the run and those the reader recorded,
+    ``study.log.options``), layout and column mapping (``study.log.layout`` /
     ``study.log.columns`` when the reader records them, else the notes' own layout record),
-    records kept and rejected, label merges, codebook history steps, coders and how double
-    coding was handled, and software versions.
+    where the codebook came from (``study.log.codebook``), records kept and rejected (with
+    the rejections by reason), category conflicts and notes moved, label merges, codebook
+    history steps, coders and how double coding was handled, and software versions.
     """
     import matplotlib
     import scipy
@@ -339,6 +504,9 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
         rows.append(("SHA-256 of the input", _sha256(src)))
     options = {"dayfirst": dayfirst, **(read_options or {})}
     rows.append(("read options", "; ".join(f"{k} = {v}" for k, v in options.items())))
+    given = dict(getattr(log, "options", None) or {})
+    rows.append(("read options recorded by the reader",
+                 "; ".join(f"{k} = {v}" for k, v in given.items()) or "none (defaults)"))
     layout = getattr(log, "layout", None)
     columns = getattr(log, "columns", None)
     note_layout = study.notes.attrs.get("layout") if hasattr(study.notes, "attrs") else None
@@ -351,7 +519,17 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
         columns = note_layout.get("columns")
     if columns:
         rows.append(("column mapping", "; ".join(f"{k} ← {v}" for k, v in dict(columns).items())))
+    rows.append(("codebook source", str(getattr(log, "codebook", None) or "none")))
     rows.append(("records", f"read {log.read}, kept {log.kept}, rejected {len(log.rejected)}"))
+    if len(log.rejected):
+        reasons = log.rejected.summary()
+        rows.append(("rejections by reason", "; ".join(
+            f"{r['reason']} ({int(r['count'])})" for _, r in reasons.iterrows())))
+    conflicts = list(getattr(log, "conflicts", None) or [])
+    moves = list(getattr(log, "moves", None) or [])
+    rows.append(("category conflicts", "; ".join(str(c) for c in conflicts) or "none"))
+    if conflicts or moves:
+        rows.append(("notes moved to another category", str(len(moves))))
     if log.sheets:
         rows.append(("records per sheet", "; ".join(f"{k}: {v}" for k, v in log.sheets.items())))
     rows.append(("warnings at import", str(len(log.warnings))))
@@ -366,9 +544,10 @@ def methods(study: Any, *, notes: pd.DataFrame, read_options: dict[str, Any] | N
     if len(coders) > 1:
         rows.append(("coders", "; ".join(f"{c}: {k} notes" for c, k in coders.items())))
         rows.append(("double coding", f"sessions coded twice are counted once: the report "
-                     f"counts the notes of {_list(sorted(kept))} (the coder with most notes); "
-                     "agreement between coders is assessed separately (python -m analysis "
-                     "agree)."))
+                     f"counts the notes of {_list(sorted(kept))}; in each double-coded session "
+                     "the primary coder's (the coder named in the sessions sheet, else the "
+                     "one who coded most sessions in the study); every session is kept. "
+                     "Agreement between coders is reported over the double-coded sessions."))
     else:
         rows.append(("coders", _list(list(coders.index)) or "not recorded"))
     rows.append(("notes counted", f"{len(notes)} of {len(study.notes)}"))
