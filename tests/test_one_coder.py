@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -105,3 +107,26 @@ def test_example_study_keeps_r1_in_the_double_coded_sessions():
     kept = tables.one_coder(notes)
     expected = notes[notes["coder"] == "R1"]  # R1 coded every session, R2 six of them
     pd.testing.assert_frame_equal(kept, expected)
+
+
+def test_coder_named_in_the_sessions_sheet_of_a_workbook(tmp_path):
+    # read from a template workbook: the sessions sheet's coder column reaches one_coder
+    from tests.conftest import write_xlsx
+
+    notes = [("group", "session", "theme", "coder"),
+             ("G1", 1, "a", "A"), ("G1", 1, "b", "B"), ("G1", 1, "c", "B"),
+             ("G1", 2, "a", "A"), ("G1", 2, "d", "B"), ("G1", 3, "a", "A"),
+             ("G1", 4, "e", "A"), ("G1", 4, "a", "B")]
+    sessions = [("group", "session", "coder"), ("G1", 1, "B"), ("G1", 2, None),
+                ("G1", 3, None), ("G1", 4, None)]
+    study = read_study(write_xlsx(tmp_path / "s.xlsx", {"notes": notes, "sessions": sessions}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a blank coder cell names nobody: nothing to warn
+        kept = tables.one_coder(study.notes, sessions=study.sessions)
+    got = sorted((int(s), str(t), str(c)) for s, t, c in
+                 kept[["session", "theme", "coder"]].itertuples(index=False))
+    # session 1: B as named; sessions 2 and 4 (blank): A, who coded 4 sessions to B's 3;
+    # session 3: coded by A only
+    expected = sorted([(s, t, c) for _, s, t, c in notes[1:]
+                       if (s == 1 and c == "B") or (s != 1 and c == "A")])
+    assert got == expected

@@ -406,8 +406,8 @@ def _coder_choice(notes: pd.DataFrame, coder: str | None,
         position = {name: i for i, name in enumerate(names)}
         for g, s, c in zip(sessions["group"], sessions["session"], sessions["coder"],
                            strict=True):
-            if pd.isna(g) or pd.isna(s) or pd.isna(c):
-                continue
+            if pd.isna(g) or pd.isna(s) or pd.isna(c) or not str(c).strip():
+                continue  # a blank coder cell names nobody
             pair = pair_of.get((str(g), s))
             if pair is not None:
                 named[pair] = position.get(str(c), -2)

@@ -119,6 +119,10 @@ SESSIONS = SheetSpec(
                ("present", "participants", "n", "presenti")),
         Column("duration_min", False, "Duration in minutes.",
                ("duration", "minutes", "durata", "length")),
+        Column("coder", False,
+               "Double-coded sessions only: the coder whose notes the tables count for this "
+               "session (blank: the one who coded most sessions).",
+               ("primary coder", "codedby")),
     ),
 )
 
