@@ -91,6 +91,8 @@ def test_columns_mapping_reads_a_coding_csv_as_the_columns_say(tmp_path, capsys)
     assert code == 0
     assert payload["notes"] == 6 and payload["themes"] == 4 and payload["categories"] == 2
     assert payload["columns"]["category"] == "D (Strategy)"
+    assert payload["options"] == {"columns": {"theme": "Reason", "note": "Decision",
+                                              "category": "Strategy"}}
 
 
 def test_coding_csv_without_mapping_is_not_read_silently(tmp_path, capsys):

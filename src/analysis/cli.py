@@ -143,6 +143,7 @@ def check_payload(study: Study) -> dict[str, object]:
         "kept": log.kept,
         "layout": log.layout,
         "columns": dict(log.columns),
+        "options": dict(log.options),
         "by_sheet": log.by_sheet().reset_index().to_dict("records"),
         "errors": [p.to_dict() for p in log.all_errors],
         "rejected_not_listed": log.rejected.not_listed,
