@@ -82,16 +82,8 @@ def saturation(notes: pd.DataFrame, *, by_group: bool = True) -> pd.DataFrame:
     without a date come last), then by group and session number. Notes without a theme, a
     group or a session number cannot be placed on the curve and are left out.
     """
-    require_columns(notes, ("group", "session", "date", "theme"))
-    sessions, matrix, themes = _sessions(notes)
+    sessions, matrix, themes, scopes = _scopes(notes, by_group)
     names = np.asarray(themes, dtype=object)
-    scopes: list[tuple[str, np.ndarray]] = [("all groups", np.arange(len(sessions)))]
-    if by_group:
-        gcodes, groups = codes_of(sessions["group"])
-        for code, group in enumerate(groups):
-            rows = np.flatnonzero(gcodes == code)
-            if len(rows):
-                scopes.append((str(group), rows))
     if not len(sessions):
         out = pd.DataFrame({c: [] for c in _COLUMNS})
         out["scope"] = pd.Categorical([], categories=[], ordered=True)
@@ -217,10 +209,11 @@ def _guest(new: np.ndarray, base: int, run: int, threshold: float
     return ratio, first, base_themes
 
 
-def _scopes(notes: pd.DataFrame, by_group: bool) -> tuple[pd.DataFrame, np.ndarray,
-                                                           list[tuple[str, np.ndarray]]]:
+def _scopes(notes: pd.DataFrame, by_group: bool
+            ) -> tuple[pd.DataFrame, np.ndarray, list[str], list[tuple[str, np.ndarray]]]:
+    """Return :func:`_sessions` and the scopes: all groups, then each group's rows."""
     require_columns(notes, ("group", "session", "date", "theme"))
-    sessions, matrix, _ = _sessions(notes)
+    sessions, matrix, themes = _sessions(notes)
     scopes: list[tuple[str, np.ndarray]] = [("all groups", np.arange(len(sessions)))]
     if by_group:
         gcodes, groups = codes_of(sessions["group"])
@@ -228,7 +221,7 @@ def _scopes(notes: pd.DataFrame, by_group: bool) -> tuple[pd.DataFrame, np.ndarr
             rows = np.flatnonzero(gcodes == code)
             if len(rows):
                 scopes.append((str(group), rows))
-    return sessions, matrix, scopes
+    return sessions, matrix, themes, scopes
 
 
 def new_information(curve: pd.DataFrame, *, base: int = 4, run: int = 2) -> pd.DataFrame:
@@ -388,7 +381,7 @@ def saturation_orders(notes: pd.DataFrame, *, base: int = 4, run: int = 2,
     if (isinstance(n_orders, (bool, np.bool_)) or not isinstance(n_orders, (int, np.integer))
             or n_orders < 1):
         raise ValueError(f"n_orders={n_orders!r}: give a whole number, 1 or more")
-    _, matrix, scopes = _scopes(notes, by_group)
+    _, matrix, _, scopes = _scopes(notes, by_group)
     rng = np.random.Generator(np.random.PCG64(seed))
     observed = saturation_reached(saturation(notes, by_group=by_group), base=base, run=run,
                                   threshold=threshold).set_index("scope")
@@ -442,7 +435,7 @@ def saturation_band(notes: pd.DataFrame, *, n_orders: int = 1_000, seed: int | N
     if (isinstance(n_orders, (bool, np.bool_)) or not isinstance(n_orders, (int, np.integer))
             or n_orders < 1):
         raise ValueError(f"n_orders={n_orders!r}: give a whole number, 1 or more")
-    _, matrix, scopes = _scopes(notes, by_group)
+    _, matrix, _, scopes = _scopes(notes, by_group)
     rng = np.random.Generator(np.random.PCG64(seed))
     a = (1 - confidence) / 2
     parts = []
