@@ -1047,6 +1047,13 @@ def read_workbook_study(path: Path, *, dayfirst: bool = True,
         return _read_sheets(wb, path, opts)
 
 
+def _grid_columns(rows: list[list[Any]], header: int, group: str) -> dict[str, str]:
+    """Return the columns of a grid's roles for the log: labels left, session row on top."""
+    label = min(j for j, v in enumerate(rows[header]) if not is_blank(v))
+    return {"group": group, "theme": f"column {_excel_column(label)} (labels)",
+            "session": f"row {header + 1} (session numbers or dates)"}
+
+
 def _resolve_sheet(names: list[str], sheet: str, file: str) -> str:
     """Return the workbook's sheet that ``--sheet`` names (case and spaces ignored)."""
     if sheet in names:
@@ -1146,7 +1153,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         seen: list[tuple[str | None, list[list[Any]]]] = []
         candidates = [opts.sheet and _resolve_sheet(names, opts.sheet, file)] \
             if opts.sheet is not None else others
-        first_header: tuple[int, int] | None = None
+        grid_columns: dict[str, str] = {}
         for sheet in candidates:
             if sheet.strip().casefold() in _IGNORED_SHEETS and opts.sheet is None:
                 continue
@@ -1167,9 +1174,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
             log.extend(glog)
             frames.append(frame)
             group_order.append(group)
-            if first_header is None:
-                first_header = (found[0], min(j for j, v in enumerate(rows[found[0]])
-                                              if not is_blank(v)))
+            grid_columns = grid_columns or _grid_columns(rows, found[0], "the sheet's name")
         if not frames:
             raise InputError(refusal(file, seen, reasons=reasons), file=file)
         for sheet, reason in reasons.items():
@@ -1180,10 +1185,7 @@ def _read_sheets(wb: Workbook, path: Path, opts: ReadOptions) -> Study:
         notes = pd.concat(frames, ignore_index=True)
         shown = ", ".join(repr(g) for g in group_order)
         log.layout = f"grid (sheet{'s' if len(group_order) > 1 else ''} {shown})"
-        if first_header is not None:
-            log.columns = {"group": "the sheet's name",
-                           "theme": f"column {_excel_column(first_header[1])} (labels)",
-                           "session": f"row {first_header[0] + 1} (session numbers or dates)"}
+        log.columns = grid_columns
 
     def side(name: str) -> pd.DataFrame | None:
         return tables[name][1] if name in tables else None
@@ -1405,10 +1407,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
                                  dayfirst=dayfirst)
         log.extend(glog)
         log.layout = "grid (one group, named after the file)"
-        label_col = min(j for j, v in enumerate(rows[found[0]]) if not is_blank(v))
-        log.columns = {"group": "the file's name",
-                       "theme": f"column {_excel_column(label_col)} (labels)",
-                       "session": f"row {found[0] + 1} (session numbers or dates)"}
+        log.columns = _grid_columns(rows, found[0], "the file's name")
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
     del rows  # the cells not kept in the table are freed before it is assembled
     if opts.code_sep is not None:
