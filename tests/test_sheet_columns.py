@@ -11,6 +11,7 @@ import pytest
 from analysis.io import _tables
 from analysis.io._schema import SHEETS
 from analysis.io._tables import SheetColumns, parse_table
+from analysis.io._values import Distinct
 
 
 @pytest.fixture
@@ -99,3 +100,105 @@ def test_numbers_of_different_types_in_different_blocks_keep_their_types(monkeyp
     col = SheetColumns([[v] for v in values]).columns()[0].tolist()
     assert [type(v) for v in col] == [type(v) for v in values]
     assert col == values
+
+
+# --- columns held as codes (CSV) -----------------------------------------------------------
+
+def random_csv_rows(seed: int) -> list[list[str]]:
+    """Text cells as csv.reader gives them: a title, the header lower down, labels that
+    repeat (the header's own text among them), blanks, short rows, bad values."""
+    rng = np.random.default_rng(seed)
+    header = ["group", "session", "date", "theme", "valence", "note", "speaker"]
+    top = int(rng.integers(0, 4))
+    rows: list[list[str]] = [["Study notes", "", "group"][: 1 + i % 3] for i in range(top)]
+    rows.append(header)
+    pools = {
+        "group": ["G1", "G2", "group", "", "Group 3"],
+        "session": ["1", "2", "S3", "x", "", "session", "0"],
+        "date": ["2020-04-01", "01/05/2020", "", "date", "not a date"],
+        "theme": ["Fear", "Hope", "hope ", "", "theme", "Study notes"],
+        "valence": ["positive", "-", "+", "", "meh", "neutral"],
+        "speaker": ["P1", "P2", "", "speaker"],
+    }
+    for i in range(int(rng.integers(40, 120))):
+        row = [str(rng.choice(pools[h])) if h in pools else f"note {i} {rng.integers(9)}"
+               for h in header]
+        rows.append(row[: int(rng.integers(3, len(header) + 1))] if i % 11 == 5 else row)
+    return [*rows, ["", ""], []]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_coded_columns_read_as_rows_do(monkeypatch, seed):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 9)
+    rows = random_csv_rows(seed)
+    a = parse_table(rows, SHEETS["notes"], file="f.csv", sheet=None)
+    store = SheetColumns(rows, coded=True)
+    assert any(isinstance(c, _tables.CodedColumn) for c in store.columns())
+    b = parse_table(store, SHEETS["notes"], file="f.csv", sheet=None)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    for name in a.frame.columns:  # categories in the same order, dtypes alike
+        assert a.frame[name].dtype == b.frame[name].dtype, name
+    assert [(p.message, p.file, p.row, p.column) for p in a.log.rejected] \
+        == [(p.message, p.file, p.row, p.column) for p in b.log.rejected]
+    assert len(a.log.rejected) > 0
+    assert (a.header_row, a.columns) == (b.header_row, b.columns)
+
+
+def test_coded_columns_give_back_every_cell(monkeypatch):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 5)
+    rows = random_csv_rows(3)
+    store = SheetColumns(rows, coded=True)
+    last = max(i for i, r in enumerate(rows) if any(v != "" for v in r)) + 1
+    assert len(store) == last
+    for j, col in enumerate(store.columns()):
+        assert col.tolist() == [r[j] if j < len(r) else None for r in rows[:last]]
+    assert store[:30] == rows[:30]
+    assert store.to_rows()[-1] == [*rows[last - 1], *[None] * (7 - len(rows[last - 1]))]
+
+
+def test_a_column_of_distinct_texts_is_held_as_objects(monkeypatch):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 200)
+    rows = [["group", "note"], *([f"G{i % 2}", f"text {i}"] for i in range(1000))]
+    group, note = SheetColumns(rows, coded=True).columns(1)
+    assert isinstance(group, _tables.CodedColumn) and group.codes.dtype == np.int32
+    assert isinstance(note, np.ndarray) and note.tolist() == [f"text {i}" for i in range(1000)]
+
+
+def test_coded_columns_need_none_as_fill():
+    with pytest.raises(ValueError, match="fill"):
+        SheetColumns([["a"]], fill="", coded=True)
+
+
+def test_distinct_from_codes_orders_values_met_above_the_slice():
+    # codes of a column whose rows 0-1 (above the header's slice) met "b" and "x" first
+    values = np.array(["b", "x", "c", "a", None], dtype=object)
+    codes = np.array([0, 1, 2, 3, 0, -1, 2, 3], dtype=np.int32)
+    dist = _tables.CodedColumn(codes[2:], values, head=2).distinct()
+    expected = Distinct(values[codes[2:]])
+    assert dist.uniques.tolist() == expected.uniques.tolist() == ["c", "a", "b"]
+    def upper(v: object) -> str:
+        return str(v).upper()
+
+    got, want = dist.labels(upper), expected.labels(upper)
+    assert list(got.categories) == list(want.categories) == ["C", "A", "B", "NONE"]
+    assert got.tolist() == want.tolist()
+    assert dist.map(str).tolist() == expected.map(str).tolist()
+
+
+def test_parse_table_can_leave_sources_for_later():
+    rows = [["group", "session", "theme"], ["G1", "1", "Fear"], ["G1", "x", "Hope"],
+            ["G2", "2", "Hope"]]
+    whole = parse_table(rows, SHEETS["notes"], file="f.csv", sheet=None)
+    later = parse_table(rows, SHEETS["notes"], file="f.csv", sheet=None, sources=False)
+    assert "source" not in later.frame
+    later.add_sources()
+    pd.testing.assert_frame_equal(whole.frame, later.frame)
+    assert later.frame["source"].tolist() == ["f.csv!C2", "f.csv!C4"]
+
+
+def test_cell_names_in_slices():
+    rows = np.arange(1, 200_001, 2)
+    names = _tables.cell_names("notes!D", rows)
+    assert names.dtype == object and len(names) == len(rows)
+    assert names[0] == "notes!D1" and names[-1] == "notes!D199999"
+    assert _tables.cell_names("x!A", np.array([], dtype=np.int64)).tolist() == []

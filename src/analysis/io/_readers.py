@@ -1367,7 +1367,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
             with path.open(encoding=encoding, newline="") as fh:
                 delimiter = sniff_delimiter(fh.read(65536))
                 fh.seek(0)
-                rows = SheetColumns(csv.reader(fh, delimiter=delimiter))
+                rows = SheetColumns(csv.reader(fh, delimiter=delimiter), coded=True)
         except csv.Error as exc:
             raise UnreadableFileError(f"the CSV file is malformed ({exc})", file=file) \
                 from None
@@ -1392,7 +1392,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
             severity="warning"))
     parsed = parse_table(rows, SHEETS["notes"], file=file, sheet=None, dayfirst=dayfirst,
                          mapping=opts.columns or None,
-                         default_group=path.stem if opts.columns else None)
+                         default_group=path.stem if opts.columns else None, sources=False)
     if parsed.header_row is None:
         if isinstance(rows, SheetColumns):  # a grid: read as rows (grids are small)
             rows = _read_csv_rows(path, file, ImportLog())[0]
@@ -1410,6 +1410,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> Study:
         log.columns = _grid_columns(rows, found[0], "the file's name")
         return build_study(frame, log=log, file=file, group_order=[path.stem], source=path)
     del rows  # the cells not kept in the table are freed before it is assembled
+    parsed.add_sources()  # after, not beside, them
     if opts.code_sep is not None:
         split_codes(parsed, opts.code_sep, file=file, sheet=None)
     log.extend(parsed.log)

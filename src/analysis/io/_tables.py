@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,8 @@ from ._errors import InputError
 from ._schema import SheetSpec, header_key, match_headers
 from ._values import Distinct, is_blank, parse_date, parse_session, parse_valence
 
-__all__ = ["HEADER_SEARCH_ROWS", "ParsedTable", "SheetColumns", "cell_text", "locate_header",
+__all__ = ["HEADER_SEARCH_ROWS", "CodedColumn", "ParsedTable", "SheetColumns", "cell_names",
+           "cell_text", "locate_header",
            "parse_table"]
 
 #: How many rows from the top are searched for the header row.
@@ -67,6 +68,12 @@ class ParsedTable:
     columns: dict[str, int]  # column name -> zero-based index in the sheet
     log: ImportLog = field(default_factory=ImportLog)
     headers: dict[int, str] = field(default_factory=dict)  # every non-empty header cell
+    source_prefix: str | None = None  # the ``source`` of a row: this, then its row number
+
+    def add_sources(self) -> None:
+        """Add the ``source`` column left out by ``parse_table(..., sources=False)``."""
+        if "source" not in self.frame and self.source_prefix is not None:
+            self.frame["source"] = cell_names(self.source_prefix, self.frame["_row"].to_numpy())
 
     def layout(self, file: str, sheet: str | None) -> dict[str, Any]:
         """Return where the table was read from, for messages about its cells.
@@ -106,6 +113,62 @@ BLOCK_ROWS = 20_000
 _NUMERIC = frozenset({int, float, bool})
 
 
+class CodedColumn:
+    """A column held as integer codes into its distinct values (``-1`` for ``None``).
+
+    Indexing gives values as an object array would (a scalar for an integer, an object
+    array for a slice, mask or index array); :meth:`distinct` gives the factorization
+    :func:`parse_table` works on, from the codes themselves.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        One code per cell.
+    values : numpy.ndarray
+        Object array of the distinct values in order of first appearance in the whole
+        column, then ``None`` (where code ``-1`` points).
+    head : int
+        How many of the values first appear in rows before ``codes`` starts (a slice
+        after the header row): they may not appear in ``codes`` at all.
+    """
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray, head: int = 0) -> None:
+        self.codes, self.values, self.head = codes, values, head
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.values[self.codes[key]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.values[self.codes])
+
+    def tolist(self) -> list[Any]:
+        """Return the values as a list."""
+        return self.values[self.codes].tolist()
+
+    def distinct(self) -> Distinct:
+        """Return the column's :class:`Distinct`, its codes shared, not copied."""
+        values = self.values[:-1]
+        if not self.head:
+            return Distinct.from_codes(self.codes, values)
+        # Values first met above this slice (the header's text, a title) come first in
+        # ``values``; those met again here are placed by where they first appear.
+        codes, head = self.codes, self.head
+        later = np.arange(head, len(values))
+        met = []
+        for k in range(head):
+            hits = codes == k
+            if hits.any():
+                at = int(hits.argmax())
+                seen_before = int(codes[:at].max(initial=-1))
+                met.append((max(seen_before - head + 1, 0), at, k))
+        met.sort()
+        order = np.insert(later, [m[0] for m in met], [m[2] for m in met]) if met else later
+        return Distinct.from_codes(codes, values, order)
+
+
 class SheetColumns:
     """A sheet's cells held column by column, built from its rows a block at a time.
 
@@ -116,6 +179,11 @@ class SheetColumns:
     mostly differ (note texts) is not deduplicated. Trailing rows whose cells are all
     empty (``""`` or ``None``) are dropped, as :func:`parse_table` would skip them.
 
+    With ``coded=True`` a deduplicated column is held as a :class:`CodedColumn` instead:
+    4 bytes a row, and :func:`parse_table` factorizes it from its codes. Only for cells
+    that are text or ``None`` (a CSV file's): a dictionary holds ``1``, ``1.0`` and
+    ``True`` as one key.
+
     Indexing and slicing give rows as lists, for the first :data:`HEADER_SEARCH_ROWS`
     rows (where headers are searched); ``len()`` is the number of rows.
 
@@ -125,14 +193,21 @@ class SheetColumns:
         The cell values, the first being spreadsheet row 1.
     fill : object
         The value of a cell missing from a short row (``None``; calamine writes ``""``).
+    coded : bool
+        Hold deduplicated columns as codes (cells must be ``str`` or ``None``, ``fill``
+        ``None``).
     """
 
-    def __init__(self, rows: Iterable[list[Any]], *, fill: object = None) -> None:
+    def __init__(self, rows: Iterable[list[Any]], *, fill: object = None,
+                 coded: bool = False) -> None:
+        if coded and fill is not None:
+            raise ValueError("coded columns need fill=None")
         self.fill = fill
         self._head: list[list[Any]] = []
         parts: list[list[tuple[int, np.ndarray]]] = []
         memos: list[dict[Any, Any] | None] = []
         memo_types: list[set[type]] = []  # number types met in each column so far
+        kinds: list[bool] = []  # coded columns: parts hold codes
         n = last = 0  # rows seen; rows up to the last one with a value
         it = iter(rows)
         while block := list(itertools.islice(it, BLOCK_ROWS)):
@@ -150,9 +225,25 @@ class SheetColumns:
             for j, col in enumerate(zip(*block, strict=True)):
                 if j == len(parts):
                     parts.append([])
-                    memos.append({})
+                    memos.append({None: -1} if coded else {})
                     memo_types.append(set())
+                    kinds.append(coded)
                 memo = memos[j]
+                if kinds[j]:
+                    assert memo is not None
+                    for v in dict.fromkeys(col):
+                        if v not in memo:
+                            memo[v] = len(memo) - 1
+                    if len(memo) - 1 > max(len(block) // 2, 64):
+                        # mostly distinct: codes save nothing, held as objects from here
+                        values = self._values(memo)
+                        parts[j] = [(s, values[c]) for s, c in parts[j]]
+                        memos[j], kinds[j] = None, False
+                        parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
+                    else:
+                        parts[j].append((n, np.fromiter(map(memo.__getitem__, col),
+                                                        dtype=np.int32, count=len(block))))
+                    continue
                 if memo is not None:
                     shared = list(map(memo.setdefault, col, col))
                     numbers = _NUMERIC.intersection(map(type, col))
@@ -168,13 +259,26 @@ class SheetColumns:
             n += len(block)
             del block
         self._n = last
-        self._columns = [self._join(p, last) for p in parts]
+        self._columns: list[np.ndarray | CodedColumn] = [
+            CodedColumn(self._join(p, last, np.int32, -1), self._values(memo))
+            if coded_ else self._join(p, last, object, self.fill)
+            for p, memo, coded_ in zip(parts, memos, kinds, strict=True)]
         del self._head[last:]
 
-    def _join(self, parts: list[tuple[int, np.ndarray]], n: int) -> np.ndarray:
+    @staticmethod
+    def _values(memo: dict[Any, int] | None) -> np.ndarray:
+        """Return the values of a column's codes in code order, then ``None`` (code -1)."""
+        assert memo is not None
+        values = np.empty(len(memo), dtype=object)
+        values[:-1] = [v for v in memo if v is not None]  # in code order: memo[None] first
+        return values
+
+    @staticmethod
+    def _join(parts: list[tuple[int, np.ndarray]], n: int, dtype: Any, fill: object
+              ) -> np.ndarray:
         if len(parts) == 1 and parts[0][0] == 0 and len(parts[0][1]) >= n:
             return parts[0][1][:n]
-        out = np.full(n, self.fill, dtype=object)
+        out = np.full(n, fill, dtype=dtype)
         for start, arr in parts:
             if start < n:
                 out[start: start + len(arr)] = arr[: n - start]
@@ -205,18 +309,32 @@ class SheetColumns:
     def _row(self, i: int) -> list[Any]:
         return [c[i] for c in self._columns]
 
-    def columns(self, start: int = 0) -> list[np.ndarray]:
-        """Return every column from row ``start`` (zero-based), as object arrays (views)."""
-        return [c[start:] for c in self._columns]
+    def columns(self, start: int = 0) -> list[np.ndarray | CodedColumn]:
+        """Return every column from row ``start`` (zero-based), as object arrays (views).
+
+        A coded column comes as a :class:`CodedColumn` of its codes from ``start``.
+        """
+        out: list[np.ndarray | CodedColumn] = []
+        for c in self._columns:
+            if isinstance(c, CodedColumn):
+                head = int(c.codes[:start].max(initial=-1)) + 1
+                out.append(CodedColumn(c.codes[start:], c.values, head))
+            else:
+                out.append(c[start:])
+        return out
 
     def to_rows(self) -> list[list[Any]]:
         """Return the rows as lists (for the small tables read row by row, e.g. grids)."""
         return [self._row(i) for i in range(self._n)]
 
 
+def _distinct(col: np.ndarray | CodedColumn) -> Distinct:
+    """Return a column's :class:`Distinct`, from its codes when it is held as codes."""
+    return col.distinct() if isinstance(col, CodedColumn) else Distinct(col)
 
-def _blank_rows(cols: list[np.ndarray], distinct: dict[int, Distinct], order: list[int]
-                ) -> np.ndarray:
+
+def _blank_rows(cols: Sequence[np.ndarray | CodedColumn], distinct: dict[int, Distinct],
+                order: list[int]) -> np.ndarray:
     """Return a boolean mask of the rows whose every cell is blank.
 
     Columns already factorized (``distinct``) are tested through their distinct values;
@@ -275,6 +393,7 @@ def parse_table(
     keep_extra: bool = False,
     mapping: Mapping[str, str] | None = None,
     default_group: str | None = None,
+    sources: bool = True,
 ) -> ParsedTable:
     """Read one long table and validate every row.
 
@@ -297,6 +416,10 @@ def parse_table(
     default_group : str, optional
         Notes only: the group of every row when the table has no group column (a warning
         says so). Without it a missing group column rejects every row.
+    sources : bool
+        Add the ``source`` column (the cell each row is cited by, e.g. ``notes!D7``). With
+        ``False`` it is left out, for :meth:`ParsedTable.add_sources` to add once the
+        cells read are freed.
 
     Returns
     -------
@@ -353,7 +476,7 @@ def parse_table(
                                                            mapping)
         for message in notes_:
             log.warnings.append(Problem(message, **where, row=h + 1, severity="warning"))
-    quoted = ([v for v in Distinct(cols[found["quote"]]).uniques if not is_blank(v)]
+    quoted = ([v for v in _distinct(cols[found["quote"]]).uniques if not is_blank(v)]
               if "quote" in found else [])
     if quoted and all(_parse_quote(v) is None for v in quoted):
         # a 'Quote' column of text is a note column, as before the quote marks existed
@@ -367,7 +490,7 @@ def parse_table(
     distinct: dict[int, Distinct] = {}
     for name, idx in found.items():
         if name not in _FREE_TEXT:
-            distinct[idx] = Distinct(cols[idx])
+            distinct[idx] = _distinct(cols[idx])
     order = [found[c.name] for c in spec.columns if c.required and found.get(c.name) in distinct]
     blank = _blank_rows(cols, distinct, [*order, *(i for i in distinct if i not in order)])
     data_idx = np.flatnonzero(~blank)
@@ -529,7 +652,8 @@ def parse_table(
         frame["_session_col"] = colname(found["session"]) if "session" in found else "session"
     anchor = found.get("theme", found.get("pseudonym", min(found.values())))
     prefix = f"{label}!{_excel_column(anchor)}"
-    frame["source"] = np.array([f"{prefix}{r}" for r in kept_rows.tolist()], dtype=object)
+    if sources:
+        frame["source"] = cell_names(prefix, kept_rows)
     if keep_extra:
         for idx in extra:
             if idx in dup_idx:
@@ -548,7 +672,19 @@ def parse_table(
             **where, row=h + 1, severity="warning",
         ))
     log.kept = int(keep.sum())
-    return ParsedTable(frame, h + 1, found, log, header_text)
+    return ParsedTable(frame, h + 1, found, log, header_text, prefix)
+
+
+def cell_names(prefix: str, rows: np.ndarray) -> np.ndarray:
+    """Return ``prefix`` followed by each row number, as an object array of str.
+
+    Built a slice of rows at a time: a list of every row number as a Python int would
+    take 36 bytes a row beside the names.
+    """
+    name = f"{prefix}{{}}".format
+    step = 65_536
+    chunks = (map(name, rows[i: i + step].tolist()) for i in range(0, len(rows), step))
+    return np.fromiter(itertools.chain.from_iterable(chunks), dtype=object, count=len(rows))
 
 
 def mapped_header_row(rows: Sequence[Sequence[Any]], headers: Iterable[str], *, file: str,

@@ -61,20 +61,46 @@ class Distinct:
     Attributes
     ----------
     codes : numpy.ndarray
-        Index of each value in ``uniques``; ``-1`` for ``None`` and NaN.
+        Index of each value in the distinct values; ``-1`` for ``None`` and NaN.
     uniques : numpy.ndarray
         The distinct values other than ``None`` and NaN, in order of first appearance.
     """
 
     def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-        self.codes, self.uniques = pd.factorize(values, use_na_sentinel=True)
+        self.codes, self._values = pd.factorize(values, use_na_sentinel=True)
+        self._order: np.ndarray | None = None
         self._blank: np.ndarray | None = None
 
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, values: np.ndarray,
+                   order: np.ndarray | None = None) -> Distinct:
+        """Return the factorization of a column already held as codes, without a copy.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            Integer index of each cell into ``values``; ``-1`` for ``None``.
+        values : numpy.ndarray
+            Object array of the values the codes point to. It may hold values no code uses.
+        order : numpy.ndarray, optional
+            The codes used, in order of first appearance in ``codes``; ``None`` when every
+            value is used and ``values`` is already in that order (as factorizing gives).
+        """
+        self = cls.__new__(cls)
+        self.codes, self._values, self._order = codes, values, order
+        self._blank = None
+        return self
+
+    @property
+    def uniques(self) -> np.ndarray:
+        """The distinct values other than ``None`` and NaN, in order of first appearance."""
+        return self._values if self._order is None else self._values[self._order]
+
     def _mapped(self, func: Callable[[Any], Any], dtype: Any) -> np.ndarray:
-        # the result for None/NaN goes last, where code -1 points
-        out = np.empty(len(self.uniques) + 1, dtype=dtype)
-        for i, u in enumerate(self.uniques):
+        # one result per value the codes point to; the result for None/NaN goes last,
+        # where code -1 points
+        out = np.empty(len(self._values) + 1, dtype=dtype)
+        for i, u in enumerate(self._values):
             out[i] = func(u)
         out[-1] = func(None)
         return out
@@ -84,16 +110,26 @@ class Distinct:
         return self._mapped(func, dtype)[self.codes]
 
     def labels(self, func: Callable[[Any], str]) -> pd.Categorical:
-        """Return ``func(value)`` for every position as a categorical; ``""`` is missing."""
+        """Return ``func(value)`` for every position as a categorical; ``""`` is missing.
+
+        The categories are in order of first appearance, ``""`` left out.
+        """
         mapped = self._mapped(func, object)
-        inverse, cats = pd.factorize(mapped)
+        k = len(self._values)
+        used = (np.arange(k + 1) if self._order is None
+                else np.append(self._order, k))  # func(None) last, as for -1
+        inverse, cats = pd.factorize(mapped[used])
         empty = np.flatnonzero(cats == "")
         if len(empty):
             keep = np.ones(len(cats), dtype=bool)
             keep[empty] = False
             remap = np.where(keep, np.cumsum(keep) - 1, -1)
             cats, inverse = cats[keep], remap[inverse]
-        return pd.Categorical.from_codes(inverse[self.codes], categories=cats)
+        dtype = (np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15
+                 else np.int32 if len(cats) < 2**31 else np.int64)
+        table = np.full(k + 1, -1, dtype=dtype)
+        table[used] = inverse
+        return pd.Categorical.from_codes(table[self.codes], categories=cats)
 
     @property
     def blank(self) -> np.ndarray:
