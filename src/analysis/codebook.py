@@ -210,7 +210,7 @@ def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
         A copy of ``notes`` with ``category`` set; themes missing from the codebook get a
         missing category. The number of rows never changes.
     """
-    out = notes.copy()
+    out = notes.copy(deep=False)  # only "category" is replaced (copy on write)
     _set_category(out, codebook)
     return out
 

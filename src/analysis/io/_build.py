@@ -608,7 +608,7 @@ def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: Import
     """Fill blank dates from the sessions sheet and blank session numbers from dates."""
     if notes.empty:
         return notes
-    notes = notes.copy()
+    notes = notes.copy(deep=False)  # columns are replaced, not written to (copy on write)
     if notes["session"].dtype.kind not in "fiu":
         notes["session"] = pd.to_numeric(notes["session"].astype(object), errors="coerce")
     notes["date"] = _to_datetime(notes["date"])
