@@ -194,6 +194,12 @@ def validate_codebook(
     return problems
 
 
+#: Whether a shallow copy of a frame is safe to write to (pandas 3, or copy-on-write enabled
+#: in pandas 2): then a copy whose columns are replaced need not copy the others.
+_COPY_ON_WRITE = (int(pd.__version__.split(".")[0]) >= 3
+                  or pd.get_option("mode.copy_on_write") is True)
+
+
 def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
     """Give every note the category of its theme, as an ordered categorical.
 
@@ -210,7 +216,7 @@ def apply_codebook(notes: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
         A copy of ``notes`` with ``category`` set; themes missing from the codebook get a
         missing category. The number of rows never changes.
     """
-    out = notes.copy(deep=False)  # only "category" is replaced (copy on write)
+    out = notes.copy(deep=not _COPY_ON_WRITE)
     _set_category(out, codebook)
     return out
 

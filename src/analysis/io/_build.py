@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..codebook import (
+    _COPY_ON_WRITE,
     CODEBOOK_COLUMNS,
     HISTORY_COLUMNS,
     _relabel_codes,
@@ -608,7 +609,7 @@ def _fill_from_sessions(notes: pd.DataFrame, sessions: pd.DataFrame, log: Import
     """Fill blank dates from the sessions sheet and blank session numbers from dates."""
     if notes.empty:
         return notes
-    notes = notes.copy(deep=False)  # columns are replaced, not written to (copy on write)
+    notes = notes.copy(deep=not _COPY_ON_WRITE)  # a shallow copy copies what is written
     if notes["session"].dtype.kind not in "fiu":
         notes["session"] = pd.to_numeric(notes["session"].astype(object), errors="coerce")
     notes["date"] = _to_datetime(notes["date"])
