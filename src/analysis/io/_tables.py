@@ -113,6 +113,14 @@ BLOCK_ROWS = 20_000
 _NUMERIC = frozenset({int, float, bool})
 
 
+class _Codes(dict):
+    """A column's codes by value: a value met for the first time gets the next code."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self) - 1  # after None's -1
+        return code
+
+
 class CodedColumn:
     """A column held as integer codes into its distinct values (``-1`` for ``None``).
 
@@ -225,15 +233,14 @@ class SheetColumns:
             for j, col in enumerate(zip(*block, strict=True)):
                 if j == len(parts):
                     parts.append([])
-                    memos.append({None: -1} if coded else {})
+                    memos.append(_Codes({None: -1}) if coded else {})
                     memo_types.append(set())
                     kinds.append(coded)
                 memo = memos[j]
                 if kinds[j]:
                     assert memo is not None
-                    for v in dict.fromkeys(col):
-                        if v not in memo:
-                            memo[v] = len(memo) - 1
+                    codes = np.fromiter(map(memo.__getitem__, col), dtype=np.int32,
+                                        count=len(block))
                     if len(memo) - 1 > max(len(block) // 2, 64):
                         # mostly distinct: codes save nothing, held as objects from here
                         values = self._values(memo)
@@ -241,8 +248,7 @@ class SheetColumns:
                         memos[j], kinds[j] = None, False
                         parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
                     else:
-                        parts[j].append((n, np.fromiter(map(memo.__getitem__, col),
-                                                        dtype=np.int32, count=len(block))))
+                        parts[j].append((n, codes))
                     continue
                 if memo is not None:
                     shared = list(map(memo.setdefault, col, col))
