@@ -102,7 +102,7 @@ def test_the_wheel_holds_every_file_of_the_package(installed):
     shipped = {n for n in names if n.startswith("analysis/")}
     assert shipped == expected
     assert {"analysis/notebooks/report.ipynb", "analysis/data/example_study.xlsx",
-            "analysis/templates/report/index.html.j2"} <= shipped
+            "analysis/io/schemas/Codebook.xsd"} <= shipped
     assert installed.wheel.name == f"session_notes_analysis-{VERSION}-py3-none-any.whl"
 
 

@@ -111,25 +111,29 @@ def execute_notebook(
 
     Returns
     -------
-    nbformat.NotebookNode
-        The executed notebook, with the outputs of every code cell.
+    dict
+        The executed notebook (nbformat 4), with the outputs of every code cell: an
+        ``nbformat.NotebookNode`` when run in a kernel, else a dict whose keys also read as
+        attributes (``nb.cells[0].outputs``).
 
     Raises
     ------
     ReportError
         A cell raised (the message names the cell and the error).
     """
-    nbformat = _import_nbformat()
-
-    nb = nbformat.read(notebook, as_version=4)
+    if kernel is None:
+        kernel = _inside_ipython()
+    nb = _read_notebook(Path(notebook))
     source = "# Parameters injected by analysis.report\n" + "\n".join(
         f"{k} = {v!r}" for k, v in parameters.items()
     )
-    injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-    injected["id"] = "injected-parameters"
+    injected = _Node(cell_type="code", id="injected-parameters", execution_count=None,
+                     metadata=_Node(tags=["injected-parameters"]), outputs=[], source=source)
     index = next((i for i, c in enumerate(nb.cells)
                   if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     nb.cells.insert(0 if index is None else index + 1, injected)
+    if kernel:  # nbclient works on nbformat's notebook objects
+        nb = _import_nbformat().from_dict(nb)
 
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
     stderr = sys.stderr
@@ -143,8 +147,6 @@ def execute_notebook(
                 print(f"\r  running report cells: {done[0]}/{code_cells}", end="",
                       file=stderr, flush=True)
 
-    if kernel is None:
-        kernel = _inside_ipython()
     try:
         if kernel:
             _execute_in_kernel(nb, cwd=cwd, timeout=timeout, on_cell=on_cell_executed)
@@ -153,6 +155,43 @@ def execute_notebook(
     finally:
         if progress:
             print(file=stderr)
+    return nb
+
+
+class _Node(dict):
+    """A notebook part read from JSON: a dict whose keys read as attributes, as in nbformat."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        self[name] = value
+
+
+def _read_notebook(path: Path) -> _Node:
+    """Read a notebook of format 4 as :class:`_Node` objects (others through nbformat).
+
+    nbformat itself is not needed to run a notebook in this process, and importing it
+    (with jsonschema, for validation) takes 0.7-1.2 s on a 2-core machine.
+    """
+    import json
+
+    try:
+        with path.open(encoding="utf-8") as fh:
+            nb = json.load(fh, object_hook=_Node)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path.name} is not a readable notebook: {exc}") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) \
+            or nb.get("nbformat") != 4:
+        nbformat = _import_nbformat()
+        nb = json.loads(nbformat.writes(nbformat.read(path, as_version=4)),
+                        object_hook=_Node)
+    for cell in nb.cells:  # the file format allows a list of lines
+        if not isinstance(cell.get("source", ""), str):
+            cell["source"] = "".join(cell["source"])
     return nb
 
 
@@ -194,8 +233,10 @@ def _execute_in_process(nb, *, cwd: Path, on_cell) -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    new_output = _import_nbformat().v4.new_output
     outputs: list = []
+
+    def new_output(output_type: str, **fields) -> _Node:  # as nbformat.v4.new_output
+        return _Node(output_type=output_type, **fields)
 
     class Hook(DisplayHook):  # the value of a cell's last line: execute_result
         def write_output_prompt(self) -> None:
@@ -358,92 +399,10 @@ def _stable_widget_ids(nb) -> None:
                 view["model_id"] = hashlib.sha256(seed).hexdigest()[:32]
 
 
-_TOC_HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\"[^>]*>(.*?)<a class=\"anchor-link\"", re.S)
+def _html(nb, *, show_code: bool, footer: str, title: str) -> str:
+    from ._page import render_page
 
-
-def _toc(body: str) -> str:
-    items = []
-    for level, anchor, text in _TOC_HEADING.findall(body):
-        label = re.sub(r"<[^>]+>", "", text).strip()
-        indent = ' class="toc-sub"' if level == "3" else ""
-        items.append(f'<li{indent}><a href="#{anchor}">{label}</a></li>')
-    if not items:
-        return ""
-    return ('<nav class="toc" aria-label="Contents"><h2>Contents</h2><ul>'
-            + "".join(items) + "</ul></nav>")
-
-
-_EXTRA_CSS = """
-<style>
-.toc, footer.report-footer { font-family: var(--jp-content-font-family, sans-serif); }
-.toc { border: 1px solid #ddd; padding: .5em 1.5em; margin: 1em 0 2em; max-width: 40em; }
-.toc ul { list-style: none; padding-left: 0; } .toc li.toc-sub { padding-left: 1.5em; }
-footer.report-footer { margin: 3em 0 1em; padding-top: 1em; border-top: 1px solid #ccc;
-  color: #555; font-size: 0.85em; }
-/* publication tables (analysis.publish): caption above, note below, no index column */
-.table-block { margin: 1.2em 0 1.8em; max-width: 100%; overflow-x: auto; }
-table.publication-table { border-collapse: collapse; font-size: 0.88em; margin: 0;
-  font-variant-numeric: tabular-nums; }
-.jp-RenderedHTMLCommon table.publication-table { table-layout: auto; margin: 0; }
-.jp-RenderedHTMLCommon table.publication-table caption { caption-side: top; text-align: left;
-  padding: 0 0 .4em; font-size: 1.05em; color: #222; width: max-content; max-width: 60em; }
-table.publication-table th { border-bottom: 1.5px solid #444; text-align: left;
-  padding: .3em .7em; vertical-align: bottom; font-weight: 600; background: none; }
-table.publication-table td { padding: .25em .7em; vertical-align: top; border: none;
-  max-width: 36em; text-align: left; }
-table.publication-table tbody tr:last-child td { border-bottom: 1.5px solid #444; }
-table.publication-table tbody tr:nth-child(even) td { background: #f6f6f6; }
-.jp-RenderedHTMLCommon table.publication-table td, .jp-RenderedHTMLCommon
-  table.publication-table th { text-align: left; }
-p.table-note { font-size: 0.85em; color: #444; margin: .4em 0 0; max-width: 60em; }
-.table-block details { margin: .5em 0; } .table-block summary { cursor: pointer; color: #0b57a4; }
-figure.report-figure { margin: 1.5em 0 2em; max-width: 100%; }
-figure.report-figure img { max-width: 100%; height: auto; display: block; }
-figure.report-figure figcaption { font-size: 0.92em; color: #222; margin-top: .5em;
-  max-width: 60em; }
-ul.findings li { margin: .3em 0; max-width: 60em; }
-section.quotes h4 { margin: 1.2em 0 .3em; } .quote-theme h5 { margin: .8em 0 .2em;
-  font-size: 1em; }
-.quote-theme blockquote { margin: .2em 0 .4em 1em; padding: .1em .8em;
-  border-left: 3px solid #bbb; color: #222; max-width: 56em; }
-.quote-theme blockquote p { margin: 0; } .quote-theme blockquote footer { color: #555;
-  font-size: .85em; }
-@media print {
-  .toc { page-break-after: always; }
-  figure.report-figure, .table-block, .quote-theme, table.publication-table tr {
-    break-inside: avoid; page-break-inside: avoid; }
-  h2, h3, h4, h5 { break-after: avoid; page-break-after: avoid; }
-  .table-block details > summary { display: none; }
-  .jp-Cell { break-inside: auto; }
-}
-</style>
-"""
-
-
-def _html(nb, *, show_code: bool, footer: str, title: str | None = None) -> str:
-    _import_nbformat()  # before nbconvert imports it
-    from nbconvert import HTMLExporter
-
-    from ._resources import resource_path
-
-    if title:  # the lab template's <title> is the notebook's metadata title
-        nb.metadata["title"] = title
-
-    templates = str(resource_path("templates"))
-    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[templates])
-    exporter.exclude_input = not show_code
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    toc = _toc(body)
-    body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
-    # the table of contents goes after the first cell (title and introduction)
-    cells = [m.start() for m in re.finditer(r'<div[^>]*class="jp-Cell ', body)]
-    if toc and len(cells) > 1:
-        body = body[: cells[1]] + toc + body[cells[1]:]
-    elif toc and (main_open := re.search(r"<main[^>]*>", body)):
-        body = body[: main_open.end()] + toc + body[main_open.end():]
-    return body.replace("</body>", footer + "</body>", 1)
+    return render_page(nb, title=title, footer=footer, show_code=show_code)
 
 
 def render_report(
