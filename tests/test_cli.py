@@ -37,6 +37,7 @@ def test_check_json_keys_and_counts_match_an_independent_read(capsys):
     wb = openpyxl.load_workbook(EXAMPLE, read_only=True)
     rows = list(wb["notes"].iter_rows(min_row=2, values_only=True))
     header = next(wb["notes"].iter_rows(max_row=1, values_only=True))
+    wb.close()
     g, s = header.index("group"), header.index("session")
     data = [r for r in rows if any(v is not None for v in r)]
     assert payload["notes"] == len(data)

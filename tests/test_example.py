@@ -23,6 +23,7 @@ def sheets():
         header = rows[0]
         out[name] = [dict(zip(header, r, strict=False)) for r in rows[1:]
                      if any(v is not None for v in r)]
+    wb.close()
     return out
 
 

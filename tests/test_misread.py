@@ -325,8 +325,9 @@ def test_real_wide_sheet_refusal_suggests_the_read_that_works(capsys):
     assert ["--sheet", "Data", "--code-prefix", "Quality Factor"] in tips
     study = read_study(path, sheet="Data", code_prefix="Quality Factor",
                        columns={"note": "Quality Factor mention", "id": "ID"})
-    ws = load_workbook(path, read_only=True, data_only=True)["Data"]
-    rows = list(ws.iter_rows(values_only=True))
+    wb = load_workbook(path, read_only=True, data_only=True)
+    rows = list(wb["Data"].iter_rows(values_only=True))
+    wb.close()
     header = list(rows[0])
     cols = [header.index("Quality Factor 1"), header.index("Quality Factor 2")]
     codes = [r[j] for r in rows[1:] for j in cols if r[j] not in (None, "")]

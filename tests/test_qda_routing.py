@@ -61,8 +61,9 @@ def test_wide_sheet_with_prefix(capsys):
     payload = json.loads(capsys.readouterr().out)
     import openpyxl
 
-    ws = openpyxl.load_workbook(WIDE, read_only=True, data_only=True)["Data"]
-    rows = list(ws.iter_rows(values_only=True))
+    wb = openpyxl.load_workbook(WIDE, read_only=True, data_only=True)
+    rows = list(wb["Data"].iter_rows(values_only=True))
+    wb.close()
     cols = [i for i, h in enumerate(rows[0]) if str(h or "").startswith("Quality Factor")
             and str(h).split()[-1].isdigit()]
     cells = [r[i] for r in rows[1:] for i in cols if r[i] not in (None, "")]

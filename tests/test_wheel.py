@@ -147,6 +147,8 @@ def test_template_check_and_convert_from_an_empty_folder(installed, tmp_path):
     assert theirs.sheetnames == ours.sheetnames
     for name in ours.sheetnames:
         assert next(theirs[name].values) == next(ours[name].values), name
+    theirs.close()
+    ours.close()
 
     done = installed.run("session-notes", "check", EXAMPLE, cwd=folder)
     assert done.returncode == 0, done.stderr
