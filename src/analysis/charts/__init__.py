@@ -6,7 +6,7 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 """
 
 from ._bars import theme_bars
-from ._base import save_figure
+from ._base import laid_out, save_figure
 from ._frequency import count_bars, heatmap, saturation_band, saturation_curve, valence_bars
 from ._map import VALENCE_COLORS, category_map, category_map_data
 from ._venn import (
@@ -33,6 +33,7 @@ __all__ = [
     "group_theme_sets",
     "group_venn",
     "heatmap",
+    "laid_out",
     "saturation_band",
     "saturation_curve",
     "save_figure",
