@@ -63,12 +63,12 @@ def laid_out(fig: Figure) -> Iterator[Bbox | None]:
     Saving with ``savefig.bbox = "tight"`` (:data:`analysis.style.RC_PARAMS`) makes
     matplotlib draw a figure twice per file: once without output to run its layout engine
     (constrained layout) and find the tight box, once to write the file. Inside this block
-    the layout is done once, as the SVG backend measures text (72 points an inch, as the
-    PDF backend too), the figure's layout engine is switched off so that every file drawn
-    in the block keeps that layout, and the tight box (padded as matplotlib pads it) is
-    yielded for ``savefig(bbox_inches=...)``. The layout engine is restored when the block
-    ends. Within RC_PARAMS, an SVG saved with the box is byte-identical to one saved
-    without it.
+    the layout engine is run once (without that first draw), measuring text as the SVG
+    backend does (72 points an inch, as the PDF backend too); then the engine is switched
+    off, so every file saved in the block keeps that layout, and the tight box (padded as
+    matplotlib pads it) is yielded for ``savefig(bbox_inches=...)``. The layout engine is
+    restored when the block ends. Within RC_PARAMS, the SVG saved with the box is
+    byte-identical to the SVG matplotlib saves by itself.
 
     Parameters
     ----------
@@ -102,8 +102,11 @@ def laid_out(fig: Figure) -> Iterator[Bbox | None]:
         renderer = MixedModeRenderer(
             fig, width, height, save_dpi,
             RendererSVG(width * 72, height * 72, io.StringIO(), image_dpi=save_dpi))
-        with renderer._draw_disabled():  # runs the layout engine, writes nothing
-            fig.draw(renderer)
+        if engine is not None:  # what the draw before a tight save is for
+            engine.execute(fig)
+        else:
+            with renderer._draw_disabled():
+                fig.draw(renderer)
         if tight:
             box = fig.get_tightbbox(renderer)
             pad = mpl.rcParams["savefig.pad_inches"]
