@@ -114,6 +114,9 @@ class _Copies:
         """
         from .charts import save_figure
 
+        if "pdf" in formats:  # imported once here rather than in every process
+            import matplotlib.backends.backend_pdf  # noqa: F401
+
         def write() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # already stated from the SVG
