@@ -48,3 +48,94 @@ def test_save_figure_is_byte_identical(example_study, tmp_path):
 
     with Image.open(first[2]) as img:
         assert round(img.info["dpi"][0]) == 300
+
+
+def _plain_tight_svg(fig) -> bytes:
+    """The SVG as matplotlib writes it with the tight box found in savefig itself."""
+    import io
+
+    from analysis.charts._base import style
+
+    buf = io.BytesIO()
+    with style():
+        fig.savefig(buf, format="svg", metadata={"Date": None}, dpi=300, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def test_laying_out_once_gives_the_svg_matplotlib_gives(example_study, tmp_path):
+    from analysis.charts import laid_out
+    from analysis.charts._base import style
+
+    freq = tables.theme_frequencies(example_study.notes)
+    reference = _plain_tight_svg(theme_bars(freq).figure)
+    fig = theme_bars(freq).figure
+    engine = fig.get_layout_engine()
+    with style(), laid_out(fig) as box:
+        assert fig.get_layout_engine() is None  # the layout is kept for every file
+        svg, pdf = save_figure(fig, tmp_path / "f", formats=("svg", "pdf"), bbox=box)
+    assert fig.get_layout_engine() is engine
+    assert svg.read_bytes() == reference
+    # the same box: the PDF page has the SVG's size (both in points)
+    import re
+
+    width, height = (float(v) for v in re.search(
+        rb'width="([\d.]+)pt" height="([\d.]+)pt"', svg.read_bytes()).groups())
+    media = [float(v) for v in re.search(
+        rb"/MediaBox \[ *([\d. ]+)\]", pdf.read_bytes()).group(1).split()]
+    assert media[2:] == pytest.approx([width, height], abs=0.01)
+
+
+def test_pdf_fonts_hold_the_glyphs_without_layout_tables(example_study, tmp_path):
+    import io
+    import re
+    import zlib
+
+    from fontTools.ttLib import TTFont
+    from matplotlib.backends import _backend_pdf_ps
+
+    module = _backend_pdf_ps.subset
+    freq = tables.theme_frequencies(example_study.notes)
+    (pdf,) = save_figure(theme_bars(freq).figure, tmp_path / "f", formats=("pdf",))
+    assert _backend_pdf_ps.subset is module  # restored after the save
+    data = pdf.read_bytes()
+    fonts = []
+    for number in re.findall(rb"/FontFile2 (\d+) 0 R", data):
+        start = data.index(b"\n%s 0 obj" % number)
+        stream = data[data.index(b"stream\n", start) + 7:]
+        fonts.append(TTFont(io.BytesIO(zlib.decompressobj().decompress(stream))))
+    assert fonts
+    for font in fonts:
+        assert not {"GSUB", "GPOS", "GDEF"} & set(font.keys())
+        assert {"glyf", "cmap", "hmtx"} <= set(font.keys())
+    # every character of the theme labels is in the regular font's subset
+    regular = next(f for f in fonts if "Bold" not in f["name"].getDebugName(4))
+    mapped = {chr(c) for c in regular.getBestCmap()}
+    assert set("".join(freq["theme"])) - {" ", "\n"} <= mapped
+
+
+def test_most_frequent_keeps_the_largest_rows_in_table_order():
+    import numpy as np
+    import pandas as pd
+
+    from analysis.charts import MAX_BARS, most_frequent
+
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"theme": [f"t{i}" for i in range(120)],
+                          "notes": rng.integers(1, 30, 120)})
+    kept, left = most_frequent(table, 50, by="notes")
+    assert left == 70 and len(kept) == 50
+    assert kept.index.is_monotonic_increasing  # the table's order
+    cut = sorted(table["notes"], reverse=True)[49]
+    assert (kept["notes"] >= cut).all()
+    assert (table.drop(kept.index)["notes"] <= cut).all()
+    # ties at the cut go to earlier rows
+    at_cut = table.index[table["notes"] == cut]
+    assert list(kept.index[kept["notes"] == cut]) == list(at_cut[:50 - (kept["notes"] > cut).sum()])
+    # without a column: the row sums (a counts table by valence)
+    tone = pd.DataFrame({"negative": [1, 0, 5], "positive": [0, 1, 0], "neutral": [0, 3, 0]},
+                        index=["a", "b", "c"])
+    assert list(most_frequent(tone, 2)[0].index) == ["b", "c"]
+    small = table.head(MAX_BARS)
+    assert most_frequent(small)[0] is small and most_frequent(table, None) == (table, 0)
+    with pytest.raises(ValueError, match="1 or more"):
+        most_frequent(table, 0)

@@ -34,6 +34,7 @@ import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
 __all__ = [
     "DASH",
@@ -104,14 +105,22 @@ class _Copies:
     pending: ClassVar[list[tuple[int, int, str]]] = []  # (pid, read end of its error pipe, what)
 
     @classmethod
-    def start(cls, fig: Figure, base: Path, formats: tuple[str, ...]) -> bool:
-        """Write ``formats`` of ``fig`` in a forked process; False when that is not possible."""
+    def start(cls, fig: Figure, base: Path, formats: tuple[str, ...],
+              bbox: Bbox | None = None) -> bool:
+        """Write ``formats`` of ``fig`` in a forked process; False when that is not possible.
+
+        ``bbox`` is the box of a figure already laid out (:func:`analysis.charts.laid_out`),
+        so the process does not lay it out again.
+        """
         from .charts import save_figure
+
+        if "pdf" in formats:  # imported once here rather than in every process
+            import matplotlib.backends.backend_pdf  # noqa: F401
 
         def write() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # already stated from the SVG
-                save_figure(fig, base, formats=formats)
+                save_figure(fig, base, formats=formats, bbox=bbox)
 
         return cls.run(write, f"figure {base.name}")
 
@@ -627,17 +636,18 @@ class Publisher:
         """
         import matplotlib.pyplot as plt
 
-        from .charts import save_figure
+        from .charts import laid_out, save_figure
+        from .charts._base import style
 
         base = self.out / "figures" / name
         copies = tuple(f for f in self.formats if f != "svg")
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, style(), laid_out(fig) as box:
             warnings.simplefilter("always")
-            files = save_figure(fig, base, formats=("svg",))
-            # PDF and PNG from the same drawing: in a forked process while the report goes
-            # on (inside copies_in_background), else here
-            if copies and not _Copies.start(fig, base, copies):
-                save_figure(fig, base, formats=copies)
+            files = save_figure(fig, base, formats=("svg",), bbox=box)
+            # PDF and PNG from the same drawing and layout: in a forked process while the
+            # report goes on (inside copies_in_background), else here
+            if copies and not _Copies.start(fig, base, copies, box):
+                save_figure(fig, base, formats=copies, bbox=box)
         files += [base.parent / f"{base.name}.{f}" for f in copies]
         self._caught.extend(str(w.message).strip() for w in caught
                             if str(w.message).strip() not in self._caught)

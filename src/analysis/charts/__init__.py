@@ -5,8 +5,8 @@ takes the table first, then keyword-only options, then ``ax=None``; it draws on 
 (or a new figure) and returns the Axes (Venn functions return the diagram object).
 """
 
-from ._bars import theme_bars
-from ._base import save_figure
+from ._bars import MAX_BARS, most_frequent, theme_bars
+from ._base import laid_out, save_figure
 from ._frequency import count_bars, heatmap, saturation_band, saturation_curve, valence_bars
 from ._map import VALENCE_COLORS, category_map, category_map_data
 from ._venn import (
@@ -23,6 +23,7 @@ from ._venn import (
 )
 
 __all__ = [
+    "MAX_BARS",
     "VALENCE_COLORS",
     "UpSetAxes",
     "category_map",
@@ -33,6 +34,8 @@ __all__ = [
     "group_theme_sets",
     "group_venn",
     "heatmap",
+    "laid_out",
+    "most_frequent",
     "saturation_band",
     "saturation_curve",
     "save_figure",

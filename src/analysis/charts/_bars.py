@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..style import MISSING_COLOR, RC_PARAMS, category_palette
@@ -13,7 +14,50 @@ from ._base import check_columns, new_axes, style
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["theme_bars"]
+__all__ = ["MAX_BARS", "most_frequent", "theme_bars"]
+
+#: Most themes the report's per-theme bar charts draw (theme frequencies, valence by theme).
+#: A codebook of more themes is drawn as its most frequent themes, the caption says so and
+#: every theme stays in the tables; at 50 bars a chart is ~12 inches tall, and each bar
+#: beyond adds a tick label laid out on every save.
+MAX_BARS = 50
+
+
+def most_frequent(table: pd.DataFrame, n: int | None = MAX_BARS, *,
+                  by: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Return the ``n`` rows of a counts table with the largest counts, and how many are left.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per bar, e.g. :func:`analysis.tables.theme_frequencies` or
+        ``tables.counts(notes, of="theme", by="valence")``.
+    n : int or None, default :data:`MAX_BARS`
+        Rows to keep; ``None`` keeps every row.
+    by : str, optional
+        Column with the counts to rank by; default the sum of the row's numeric columns.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The kept rows in the table's order (ties go to the earlier row), and the number of
+        rows left out (0 when the table has at most ``n`` rows: then it is returned as is).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"theme": list("abcd"), "notes": [1, 5, 3, 5]})
+    >>> kept, left = most_frequent(t, 2, by="notes")
+    >>> list(kept["theme"]), left
+    (['b', 'd'], 2)
+    """
+    if n is None or len(table) <= n:
+        return table, 0
+    if n < 1:
+        raise ValueError(f"n={n!r}: give 1 or more, or None for every row")
+    size = (table[by] if by is not None else table.select_dtypes("number").sum(axis=1))
+    ranked = np.argsort(-size.to_numpy(dtype=float), kind="stable")[:n]
+    return table.iloc[np.sort(ranked)], len(table) - n
+
 
 def theme_bars(
     data: pd.DataFrame,
