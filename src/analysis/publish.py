@@ -104,6 +104,7 @@ class _Copies:
 
     active = False
     pending: ClassVar[list[tuple[int, int, str]]] = []  # (pid, read end of its error pipe, what)
+    failed: ClassVar[list[str]] = []  # errors of processes collected before wait_all
 
     @classmethod
     def start(cls, fig: Figure, base: Path, formats: tuple[str, ...]) -> bool:
@@ -118,12 +119,18 @@ class _Copies:
         return cls.run(write, f"figure {base.name}")
 
     @classmethod
-    def run(cls, work: Callable[[], object], label: str) -> bool:
-        """Run ``work`` in a forked process; False when that is not possible."""
+    def run(cls, work: Callable[[], object], label: str, *, queue: bool = True) -> bool:
+        """Run ``work`` in a forked process; False when that is not possible.
+
+        With ``queue``, first wait until fewer processes than processors are running (the
+        ones that have already ended are collected without waiting); without it, start at
+        once (short work at the end of a report, which should not hold the page up).
+        """
         if not (cls.active and hasattr(os, "fork") and hasattr(os, "register_at_fork")):
             return False
-        while len(cls.pending) >= (os.cpu_count() or 1):
-            cls.wait_one()
+        cls.collect_ended()
+        while queue and len(cls.pending) >= (os.cpu_count() or 1):
+            cls.failed.extend(e for e in [cls.wait_one()] if e)
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write the files, say what failed, leave without cleanup
@@ -141,18 +148,34 @@ class _Copies:
         return True
 
     @classmethod
-    def wait_one(cls) -> str | None:
-        pid, read, label = cls.pending.pop(0)
+    def _result(cls, read: int, label: str, status: int) -> str | None:
         with os.fdopen(read, "rb") as fh:
             message = fh.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             return f"{label}: {message or 'not written'}"
         return None
 
     @classmethod
+    def collect_ended(cls) -> None:
+        """Collect the processes that have ended (their errors kept for :meth:`wait_all`)."""
+        for entry in list(cls.pending):
+            pid, read, label = entry
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                cls.pending.remove(entry)
+                cls.failed.extend(e for e in [cls._result(read, label, status)] if e)
+
+    @classmethod
+    def wait_one(cls) -> str | None:
+        pid, read, label = cls.pending.pop(0)
+        _, status = os.waitpid(pid, 0)  # its message (4,000 bytes at most) waits in the pipe
+        return cls._result(read, label, status)
+
+    @classmethod
     def wait_all(cls) -> list[str]:
-        return [e for e in (cls.wait_one() for _ in range(len(cls.pending))) if e]
+        errors = [e for e in (cls.wait_one() for _ in range(len(cls.pending))) if e]
+        errors, cls.failed[:] = [*cls.failed, *errors], []
+        return errors
 
 
 @contextmanager
@@ -684,7 +707,9 @@ class Publisher:
         frames = {t.name: _exportable(t.data) for t in self.tables if t.name}
         frames.update({k: _exportable(v) for k, v in (extra or {}).items()})
         folder = self.out / "tables"
-        if _Copies.run(lambda: write_tables(frames, folder), "tables"):  # the same files
+        # started at once, not queued behind figure copies still being drawn: the tables
+        # are written beside the rest of the page, not before it
+        if _Copies.run(lambda: write_tables(frames, folder), "tables", queue=False):
             return [folder / f"{name}.csv" for name in frames] + [folder / "tables.xlsx"]
         return write_tables(frames, folder)
 
