@@ -9,9 +9,10 @@ table pandas' :class:`~pandas.io.formats.style.Styler` would write for them, wit
 indentation (:meth:`PublicationTable._styled`). Every figure goes through
 :meth:`Publisher.figure`: saved as SVG (embedded in the page as an ``<img>`` with alt text and
 a numbered caption) and as the print copies asked for (:func:`figure_formats`: PDF by
-default, PNG on request). Styler-like HTML was chosen over great-tables after measuring both
+default, PNG on request). pandas' Styler was chosen over great-tables after measuring both
 on the example's three largest tables (32 KiB in 0.19 s against 58 KiB in 0.61 s, and no
-new dependency); neither needs the network.
+new dependency); neither needs the network. Writing its markup directly is 10 times faster
+again, and a third smaller on tables of hundreds of rows.
 
 Nothing here computes a statistic: tables and figures arrive ready and are only presented.
 """
