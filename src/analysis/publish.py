@@ -398,10 +398,11 @@ class PublicationTable:
     def _styled(self, cells: pd.DataFrame, suffix: str = "") -> str:
         """Return ``cells`` as an HTML table with fixed ids (the same bytes on every run).
 
-        The markup is what pandas' Styler writes for these tables (escaped cells, a column
-        class on every cell, numeric columns right-aligned by a rule on that class, the
-        caption) without its per-cell row classes and indentation: a page of several
-        400-row tables is a few hundred kilobytes smaller, and written ten times faster.
+        The markup is what pandas' Styler writes for these tables (escaped cells, numeric
+        columns and their headers right-aligned by a rule on their column class, the
+        caption) without its per-cell row classes, the classes of text cells and its
+        indentation: a page of several 400-row tables is a few hundred kilobytes smaller,
+        and written ten times faster.
         """
         from markupsafe import escape  # what Styler's escape="html" uses
 
@@ -416,10 +417,14 @@ class PublicationTable:
         if not suffix:
             parts.append(f"<caption><b>Table {self.number}.</b> "
                          f"{html.escape(self.caption)}</caption>")
+        # only the numeric columns' cells carry their column class (the rule above needs
+        # it); text cells are left-aligned by the page's style without one
+        right = set(numeric)
         parts.append("<thead>\n<tr>" + "".join(
-            f'<th class="col_heading col{j}">{escape(str(c))}</th>'
+            (f'<th class="col{j}">' if j in right else "<th>") + f"{escape(str(c))}</th>"
             for j, c in enumerate(cells.columns)) + "</tr>\n</thead>\n<tbody>\n")
-        opens = [f'<td class="col{j}">' for j in range(cells.shape[1])]
+        opens = [f'<td class="col{j}">' if j in right else "<td>"
+                 for j in range(cells.shape[1])]
         for row in cells.itertuples(index=False, name=None):
             parts.append("<tr>" + "".join(
                 f"{o}{escape(v)}</td>" for o, v in zip(opens, row, strict=True)) + "</tr>\n")
