@@ -681,12 +681,13 @@ def commonality_test(
     def raised_of(labels: np.ndarray) -> np.ndarray:  # batch x groups x themes
         if not len(cell_session):
             return np.zeros((len(labels), g, 0), dtype=bool)
-        dealt = labels[:, cell_session]
-        if g <= 64:  # one bit per group: the groups of each theme in one pass
-            bits = np.left_shift(np.uint64(1), dealt.astype(np.uint64))
+        if g <= 64:  # one bit per group, the fewest bytes: each theme's groups in one pass
+            kind = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                        if np.iinfo(t).bits >= g)
+            bits = np.left_shift(kind(1), labels.astype(kind))[:, cell_session]
             held = np.bitwise_or.reduceat(bits, starts, axis=1)
-            return np.stack([(held >> np.uint64(k)) & np.uint64(1) > 0 for k in range(g)],
-                            axis=1)
+            return np.stack([(held & kind(1 << k)) != 0 for k in range(g)], axis=1)
+        dealt = labels[:, cell_session]
         return np.stack([np.logical_or.reduceat(dealt == k, starts, axis=1)
                          for k in range(g)], axis=1)
 
