@@ -581,7 +581,8 @@ def _overlap(raised: np.ndarray, member: np.ndarray
         # count read at both ends of the run gives the same whole numbers in one pass
         running = np.zeros((*present.shape[:-1], present.shape[-1] + 1), dtype=np.int64)
         np.cumsum(present, axis=-1, out=running[..., 1:])
-        # in C order as a product's result is: sums over the batch then add in the same order
+        # C order, as the product's result was: sums over the batch then add up in the same
+        # order, to the last bit
         return np.ascontiguousarray(running[..., blocks[1]] - running[..., blocks[0]],
                                     dtype=float)
 
