@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 
 import numpy as np
 import pandas as pd
@@ -142,3 +143,19 @@ def test_a_table_on_its_side_keeps_each_measure_format(tmp_path):
     assert table.cells.to_dict("list") == {"measure": ["n", "age_mean"],
                                            "Group 1": ["15", "32.5"], "All": ["30", "34.0"]}
     assert table.data is frame  # written to tables/ as computed
+
+
+def test_table_html_shows_what_pandas_styler_shows(tmp_path):
+    frame = pd.DataFrame({"theme": ["<b>A</b> & 'b'", 'say "hi"', "C"],
+                          "notes": [1200, 3, np.nan], "share": [0.5, 0.25, 0.125]})
+    table = Publisher(tmp_path).table(frame, caption="c", note="n", percent=["share"])
+    html = table._repr_html_()
+    styler = table.cells.style.hide(axis="index").format(escape="html").format_index(
+        escape="html", axis=1).to_html()
+    # the same text once the entities are read (quotes may be written &quot; or &#34;)
+    assert [unescape(c) for c in _cells_of(html)] == [unescape(c) for c in _cells_of(styler)]
+    assert ([unescape(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", html)]
+            == [unescape(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", styler)])
+    assert "<b>A</b>" not in html and "&lt;b&gt;A&lt;/b&gt; &amp;" in html
+    assert "row0" not in html  # no per-cell row classes
+    assert set(re.findall(r"#T_t1 \.(col\d+)", html)) == {"col1", "col2"}

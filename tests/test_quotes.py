@@ -115,3 +115,16 @@ def test_codebook_table_counts_and_examples():
         ["Fear", 6, 6, 3], ["Hope", 1, 1, 1], ["Unused", 0, 0, 0]]
     assert table["example"].iloc[0] == f"“{ROWS[2][3]}” (G1, session 3)"
     assert pd.isna(table["example"].iloc[2])
+
+
+def test_quotes_read_each_note_by_position_whatever_the_index():
+    # notes kept from a larger table (labels with gaps) or joined (repeated labels) keep
+    # each quote with its own group, session, speaker and cell
+    notes = make_notes(ROWS)
+    fresh = choose_quotes(notes, n=3)
+    for index in ([10, 3, 7, 0, 99, 5, 42], [0, 0, 1, 1, 2, 2, 3]):
+        q = choose_quotes(notes.set_axis(index), n=3)
+        pd.testing.assert_frame_equal(q, fresh)
+    fear = fresh[fresh["theme"] == "Fear"]
+    assert list(fear["source"]) == ["notes!F4", "notes!F6", "notes!F2"]
+    assert list(fear["speaker"]) == ["P3", "P5", "P1"]

@@ -1,5 +1,6 @@
 """How the report is executed and its figures written: in process or in a kernel, formats."""
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -178,3 +179,50 @@ def test_tables_in_background_are_the_tables_written_in_turn(tmp_path):
     with pytest.raises(RuntimeError, match="tables: ValueError: table name 'bad name'"):
         with copies_in_background():
             publisher(tmp_path / "c").write_tables(extra={"bad name": pd.DataFrame()})
+
+
+def _tables_publisher(folder):
+    import pandas as pd
+
+    pub = Publisher(folder)
+    pub.table(pd.DataFrame({"group": ["A", "B"], "notes": [3, 4]}), caption="c", note="n",
+              name="overview")
+    return pub
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no forked processes here")
+def test_table_files_start_beside_figure_copies_still_running(tmp_path):
+    from analysis.publish import _Copies
+
+    busy = os.cpu_count() or 1
+    read, write = os.pipe()
+    try:
+        with copies_in_background():
+            try:
+                for _ in range(busy):  # as many copies as processors, held until released
+                    assert _Copies.run(lambda: os.read(read, 1), "held")
+                files = _tables_publisher(tmp_path).write_tables()
+                running = len(_Copies.pending)
+            finally:
+                os.write(write, b"x" * busy)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert running == busy + 1  # the tables did not wait for a free processor
+    assert files[0].read_bytes() == b"group,notes\nA,3\nB,4\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no forked processes here")
+def test_a_copy_that_failed_early_is_still_reported(tmp_path):
+    from analysis.publish import _Copies
+
+    def fail():
+        raise ValueError("no disk")
+
+    with pytest.raises(RuntimeError, match="early: ValueError: no disk"):
+        with copies_in_background():
+            assert _Copies.run(fail, "early")
+            while _Copies.pending:  # collected as the next process would collect it
+                _Copies.collect_ended()
+            _tables_publisher(tmp_path).write_tables()
+    assert not _Copies.failed

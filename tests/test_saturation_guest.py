@@ -137,3 +137,26 @@ def test_band_chart_draws_the_table():
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), part["median"])
     with pytest.raises(ValueError, match="scope 'nope'"):
         charts.saturation_band(band, scope="nope")
+
+
+def test_random_new_counts_first_appearances_as_python_sets_do():
+    from analysis.stats._saturation import _random_new
+
+    rng = np.random.default_rng(3)
+    matrix = rng.random((7, 15)) < 0.25
+    matrix[:, 4] = False  # a theme no session raised
+    got = _random_new(matrix, 40, np.random.Generator(np.random.PCG64(5)))
+    # the same orders, drawn as _random_new draws them (one batch)
+    orders = np.random.Generator(np.random.PCG64(5)).permuted(
+        np.broadcast_to(np.arange(7), (40, 7)), axis=1)
+    for b in range(40):
+        # pos[s] is the place of session s in the order
+        by_place = sorted(range(7), key=lambda s: orders[b, s])
+        seen: set[int] = set()
+        want = []
+        for s in by_place:
+            themes = {t for t in range(15) if matrix[s, t]}
+            want.append(len(themes - seen))
+            seen |= themes
+        assert got[b].tolist() == want
+    assert _random_new(np.zeros((3, 4), dtype=bool), 5, np.random.default_rng(0)).sum() == 0

@@ -247,3 +247,57 @@ def test_group_comparison_is_one_flat_table_of_counts_residuals_and_tests():
                                rtol=1e-12)
     test = stats.group_test(notes, n_permutations=200, n_bootstrap=20, seed=1)
     pd.testing.assert_frame_equal(got[test.columns], test)
+
+
+def _overlap_by_hand(raised, member):
+    """Share shared by all and mean pairwise Jaccard of one dealing, with Python sets."""
+    g, t = raised.shape
+    sets = [{j for j in range(t) if raised[i, j]} for i in range(g)]
+    out_share, out_jac = [], []
+    for row in member:
+        mine = {j for j in range(t) if row[j]}
+        got = [s & mine for s in sets]
+        union_all = set().union(*got)
+        out_share.append(len(set.intersection(*got)) / len(union_all) if union_all
+                         else np.nan)
+        jac = [len(a & b) / len(a | b) if a | b else np.nan
+               for a, b in itertools.combinations(got, 2)]
+        out_jac.append(np.mean(jac))
+    return np.array(out_share), np.array(out_jac)
+
+
+@pytest.mark.parametrize("layout", ["runs", "interleaved", "overlapping"])
+def test_overlap_counts_match_python_sets(layout):
+    from analysis.stats._sessions import _overlap
+
+    rng = np.random.default_rng(7)
+    raised = rng.random((25, 3, 12)) < 0.4
+    member = np.zeros((4, 12), dtype=bool)
+    if layout == "runs":  # each level's themes one run of columns: the running count
+        member[0, :4], member[1, 4:9], member[2, 9:] = True, True, True
+    elif layout == "interleaved":  # levels alternate: the product
+        for j in range(12):
+            member[j % 3, j] = True
+    else:  # a theme under two levels
+        member[0, :5], member[1, 4:9], member[2, 9:] = True, True, True
+    member[3] = True
+    share, jac = _overlap(raised, member)
+    for b in range(len(raised)):
+        want_share, want_jac = _overlap_by_hand(raised[b], member)
+        np.testing.assert_allclose(share[b], want_share, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(jac[b], want_jac, rtol=0, atol=1e-15)
+
+
+def test_commonality_test_does_not_depend_on_the_order_of_the_themes():
+    # categories interleaved in the notes: the test sorts themes by category internally
+    rows = [("G1", 1, "a1", "A"), ("G1", 1, "b1", "B"), ("G1", 2, "a2", "A"),
+            ("G1", 3, "b2", "B"), ("G2", 1, "b1", "B"), ("G2", 2, "a1", "A"),
+            ("G2", 2, "b3", "B"), ("G2", 3, "a2", "A"), ("G3", 1, "a3", "A"),
+            ("G3", 2, "b1", "B")]
+    got = stats.commonality_test(make_notes(rows), n_permutations=500, seed=2)
+    reordered = stats.commonality_test(make_notes(sorted(rows, key=lambda r: r[2])),
+                                       n_permutations=500, seed=2)
+    pd.testing.assert_frame_equal(got, reordered)
+    plain = stats.commonality(make_notes(rows))
+    for col in ("share_shared", "mean_pairwise_jaccard"):
+        np.testing.assert_allclose(got[col], plain[col])

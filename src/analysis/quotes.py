@@ -150,44 +150,60 @@ def choose_quotes(
         t for t in notes["theme"].cat.categories if (notes["theme"] == t).any()
     ] if isinstance(notes["theme"].dtype, pd.CategoricalDtype) else list(
         dict.fromkeys(notes["theme"].dropna()))
+    # plain lists, read by position: a theme's candidates are looked at many times over
+    texts = data["text"].tolist()
+    group_codes = data["group_code"].tolist()
+    note_sessions = data["session"].tolist()
+    positions = data["position"].tolist()
+    marks = data["marked"].tolist()
+    word_sets: dict[int, set[str]] = {}
+
+    def words_of(k: int) -> set[str]:
+        if k not in word_sets:
+            word_sets[k] = _words(texts[k])
+        return word_sets[k]
+
+    columns = {c: notes[c].tolist() for c in ("category", "group", "session", "speaker",
+                                              "source") if c in notes}
     rows = []
-    by_theme = {t: part for t, part in data.groupby("theme", sort=False)}
+    by_theme = data.groupby("theme", sort=False).indices  # rows of data, in sorted order
     for theme in wanted:
-        part = by_theme.get(theme)
-        if part is None:
+        candidates = by_theme.get(theme)
+        if candidates is None:
             continue
         chosen: list[int] = []
         groups, sessions = set(), set()
-        candidates = list(part.index)
         words: list[set[str]] = []
         while len(chosen) < n:
             # a note that says what a chosen one says (in other words of reporting) is skipped
-            left = [i for i in candidates if i not in chosen
-                    and not any(_same(_words(part.at[i, "text"]), w) for w in words)]
+            left = [k for k in candidates if k not in chosen
+                    and not any(_same(words_of(k), w) for w in words)]
             if not left:
                 break
-            pick = next((i for i in left if part.at[i, "group_code"] not in groups), None)
+            pick = next((k for k in left if group_codes[k] not in groups), None)
             if pick is None:
-                pick = next((i for i in left if (part.at[i, "group_code"],
-                                                 part.at[i, "session"]) not in sessions), left[0])
+                pick = next((k for k in left if (group_codes[k], note_sessions[k])
+                             not in sessions), left[0])
             chosen.append(pick)
-            words.append(_words(part.at[pick, "text"]))
-            groups.add(part.at[pick, "group_code"])
-            sessions.add((part.at[pick, "group_code"], part.at[pick, "session"]))
-        for rank, i in enumerate(chosen, 1):
-            note = notes.loc[i]
+            words.append(words_of(pick))
+            groups.add(group_codes[pick])
+            sessions.add((group_codes[pick], note_sessions[pick]))
+        for rank, k in enumerate(chosen, 1):
+            at = positions[k]
+            category = columns["category"][at] if "category" in columns else None
+            speaker = columns["speaker"][at] if "speaker" in columns else None
             rows.append({
                 "theme": str(theme),
-                "category": (str(note["category"]) if "category" in notes
-                             and pd.notna(note["category"]) else None),
+                "category": str(category) if "category" in columns and pd.notna(category)
+                else None,
                 "rank": rank,
-                "quote": mask_identifying(part.at[i, "text"], names=names),
-                "group": str(note["group"]),
-                "session": note["session"],
-                "speaker": (mask_identifying(str(note["speaker"]), names=names)
-                            if "speaker" in notes and pd.notna(note["speaker"]) else None),
-                "marked": bool(part.at[i, "marked"]),
-                "source": str(note["source"]) if "source" in notes else None,
+                "quote": mask_identifying(texts[k], names=names),
+                "group": str(columns["group"][at]),
+                "session": columns["session"][at],
+                "speaker": (mask_identifying(str(speaker), names=names)
+                            if "speaker" in columns and pd.notna(speaker) else None),
+                "marked": bool(marks[k]),
+                "source": str(columns["source"][at]) if "source" in columns else None,
             })
     if not rows:
         return empty

@@ -332,17 +332,26 @@ def saturation_reached(curve: pd.DataFrame, *, base: int = 4, run: int = 2,
 
 
 def _random_new(matrix: np.ndarray, n_orders: int, rng: np.random.Generator) -> np.ndarray:
-    """Count new themes at each position of ``n_orders`` random orders of the sessions (rows)."""
-    n_s, n_t = matrix.shape
+    """Count new themes at each position of ``n_orders`` random orders of the sessions (rows).
+
+    A theme is new at the first position, in an order, of a session that raised it: the
+    smallest position over the (session, theme) cells of ``matrix`` that are set. Only
+    those cells are looked at (a few per session, however many themes the codebook has).
+    """
+    n_s, _ = matrix.shape
     out = np.empty((n_orders, n_s), dtype=np.int64)
-    size = max(1, 4_000_000 // max(n_s * n_t, 1))
+    theme, session = np.nonzero(np.asarray(matrix, dtype=bool).T)  # cells, theme by theme
+    starts = np.flatnonzero(np.r_[True, theme[1:] != theme[:-1]]) if len(theme) else theme
+    size = max(1, 4_000_000 // max(n_s + len(session), 1))
     for start in range(0, n_orders, size):
         b = min(size, n_orders - start)
         pos = rng.permuted(np.broadcast_to(np.arange(n_s), (b, n_s)), axis=1)
-        first = np.where(matrix[None, :, :], pos[:, :, None], n_s).min(axis=1)  # b x themes
-        flat = (np.arange(b)[:, None] * (n_s + 1) + first).ravel()
-        out[start:start + b] = np.bincount(flat, minlength=b * (n_s + 1)).reshape(
-            b, n_s + 1)[:, :n_s]
+        if not len(session):
+            out[start:start + b] = 0
+            continue
+        first = np.minimum.reduceat(pos[:, session], starts, axis=1)  # b x themes raised
+        flat = (np.arange(b)[:, None] * n_s + first).ravel()
+        out[start:start + b] = np.bincount(flat, minlength=b * n_s).reshape(b, n_s)
     return out
 
 

@@ -144,7 +144,10 @@ def _tables(weights: np.ndarray, labels: np.ndarray, matrix: np.ndarray, c: int
         mask = (labels == g).astype(float)
         if weights is not None:
             mask *= weights
-        out[:, :, g] = mask @ matrix
+        # einsum's own loop, not a BLAS product: these products are many and thin, and a
+        # threaded BLAS spends more time starting its threads than multiplying (the sums
+        # are of whole numbers, exact in any order)
+        out[:, :, g] = np.einsum("bs,sk->bk", mask, matrix)
     return out
 
 
@@ -550,6 +553,18 @@ def shares(
     })
 
 
+def _blocks(member: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Start and stop of each row's themes when every row's themes are one run of columns."""
+    starts, stops = [], []
+    for row in member:
+        at = np.flatnonzero(row)
+        if len(at) and at[-1] - at[0] + 1 != len(at):
+            return None
+        starts.append(at[0] if len(at) else 0)
+        stops.append(at[-1] + 1 if len(at) else 0)
+    return np.asarray(starts, dtype=np.intp), np.asarray(stops, dtype=np.intp)
+
+
 def _overlap(raised: np.ndarray, member: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Share shared by all groups and mean pairwise Jaccard, per row of ``member``.
@@ -557,11 +572,23 @@ def _overlap(raised: np.ndarray, member: np.ndarray
     ``raised`` is batch x groups x themes (bool), ``member`` rows x themes (bool).
     Returns two batch x rows arrays.
     """
-    m = member.astype(float)
-    r = raised.astype(float)
-    sizes = r @ m.T  # batch x groups x rows
-    anyg = raised.any(axis=1).astype(float) @ m.T
-    allg = raised.all(axis=1).astype(float) @ m.T
+    blocks = _blocks(member)
+
+    def count(present: np.ndarray) -> np.ndarray:  # themes of each row present, as floats
+        if blocks is None:
+            return present.astype(float) @ member.astype(float).T
+        # each row's themes are a run of columns (themes sorted by category): a running
+        # count read at both ends of the run gives the same whole numbers in one pass
+        running = np.zeros((*present.shape[:-1], present.shape[-1] + 1), dtype=np.int64)
+        np.cumsum(present, axis=-1, out=running[..., 1:])
+        # C order, as the product's result was: sums over the batch then add up in the same
+        # order, to the last bit
+        return np.ascontiguousarray(running[..., blocks[1]] - running[..., blocks[0]],
+                                    dtype=float)
+
+    sizes = count(raised)  # batch x groups x rows
+    anyg = count(raised.any(axis=1))
+    allg = count(raised.all(axis=1))
     g = raised.shape[1]
     pairs = [(i, j) for i in range(g) for j in range(i + 1, g)]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -570,7 +597,7 @@ def _overlap(raised: np.ndarray, member: np.ndarray
             return share, np.full(share.shape, np.nan)
         jac = []
         for i, j in pairs:
-            inter = (r[:, i, :] * r[:, j, :]) @ m.T
+            inter = count(raised[:, i, :] & raised[:, j, :])
             union = sizes[:, i, :] + sizes[:, j, :] - inter
             jac.append(np.where(union > 0, inter / union, np.nan))
     return share, np.mean(jac, axis=0)
@@ -639,10 +666,31 @@ def commonality_test(
     member = np.zeros((len(levels) + 1, len(themes)), dtype=bool)
     member[bcodes[ok], tpos[ok]] = True
     member[-1] = True
+    # themes sorted by their level, so that each level's themes are a run of columns
+    # (counted in one pass by _overlap); the figures do not depend on the themes' order
+    level_of = np.where(member[:-1].any(axis=0), member[:-1].argmax(axis=0), len(levels))
+    order = np.argsort(level_of, kind="stable")
+    presence, member = presence[:, order], member[:, order]
     g = len(groups)
 
-    def raised_of(labels: np.ndarray) -> np.ndarray:
-        return _tables(None, labels, presence.astype(float), g).transpose(0, 2, 1) > 0
+    # the (theme, session) cells raised, theme by theme: a group raised a theme in a
+    # dealing when one of the theme's sessions was dealt to it (a few cells per session,
+    # where a sessions x themes product grows with the codebook)
+    cell_theme, cell_session = np.nonzero(presence.T)
+    starts = np.flatnonzero(np.r_[True, cell_theme[1:] != cell_theme[:-1]])
+
+    def raised_of(labels: np.ndarray) -> np.ndarray:  # batch x groups x themes
+        if not len(cell_session):
+            return np.zeros((len(labels), g, 0), dtype=bool)
+        if g <= 64:  # one bit per group, the fewest bytes: each theme's groups in one pass
+            kind = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                        if np.iinfo(t).bits >= g)
+            bits = np.left_shift(kind(1), labels.astype(kind))[:, cell_session]
+            held = np.bitwise_or.reduceat(bits, starts, axis=1)
+            return np.stack([(held & kind(1 << k)) != 0 for k in range(g)], axis=1)
+        dealt = labels[:, cell_session]
+        return np.stack([np.logical_or.reduceat(dealt == k, starts, axis=1)
+                         for k in range(g)], axis=1)
 
     share, jac = _overlap(raised_of(ys[None, :]), member)
     share, jac = share[0], jac[0]
