@@ -301,3 +301,17 @@ def test_commonality_test_does_not_depend_on_the_order_of_the_themes():
     plain = stats.commonality(make_notes(rows))
     for col in ("share_shared", "mean_pairwise_jaccard"):
         np.testing.assert_allclose(got[col], plain[col])
+
+
+def test_commonality_test_without_categories_has_the_all_row_only():
+    # a QDA export without categories: every theme's category is missing
+    rows = [("G1", 1, "t1", "X"), ("G1", 2, "t2", "X"), ("G2", 1, "t1", "X"),
+            ("G2", 2, "t3", "X"), ("G3", 1, "t1", "X")]
+    notes = make_notes(rows)
+    notes["category"] = pd.Categorical([None] * len(notes), categories=[], ordered=True)
+    got = stats.commonality_test(notes, n_permutations=200, seed=1)
+    assert list(got.index) == ["All"]
+    # t1 raised by all three groups, t2 and t3 by one: 1 of 3 themes shared
+    assert got.loc["All", "share_shared"] == pytest.approx(1 / 3)
+    plain = stats.commonality(notes)
+    np.testing.assert_allclose(got["mean_pairwise_jaccard"], plain["mean_pairwise_jaccard"])

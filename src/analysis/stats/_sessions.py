@@ -668,7 +668,8 @@ def commonality_test(
     member[-1] = True
     # themes sorted by their level, so that each level's themes are a run of columns
     # (counted in one pass by _overlap); the figures do not depend on the themes' order
-    level_of = np.where(member[:-1].any(axis=0), member[:-1].argmax(axis=0), len(levels))
+    level_of = (np.where(member[:-1].any(axis=0), member[:-1].argmax(axis=0), len(levels))
+                if len(levels) else np.zeros(len(themes), dtype=np.int64))
     order = np.argsort(level_of, kind="stable")
     presence, member = presence[:, order], member[:, order]
     g = len(groups)
