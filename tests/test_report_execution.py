@@ -15,6 +15,7 @@ from analysis.publish import (
     _compact_svg,
     copies_in_background,
     figure_formats,
+    resolve_figures,
 )
 from analysis.report import ReportError, execute_notebook
 
@@ -118,6 +119,27 @@ def test_copies_in_background_are_the_copies_written_in_turn(tmp_path):
         _figure(), caption="c", alt="a", name="f")
     assert [p.name for p in (tmp_path / "svg" / "figures").iterdir()] == ["f.svg"]
     assert only_svg.svg == reference[0].read_bytes()
+
+
+def test_svg_drawn_in_a_forked_process_gives_the_same_page_and_files(tmp_path):
+    now = Publisher(tmp_path / "now", formats="svg,pdf")
+    figures_now = [now.figure(_figure(), caption="c", alt="a <b>", name=f"f{i}", scale=s)
+                   for i, s in ((1, 1.0), (2, 1.5))]
+    later = Publisher(tmp_path / "later", formats="svg,pdf")
+    with copies_in_background(defer_svg=True):
+        figures_later = [later.figure(_figure(), caption="c", alt="a <b>", name=f"f{i}",
+                                      scale=s) for i, s in ((1, 1.0), (2, 1.5))]
+        page = "<main>" + "".join(f._repr_html_() for f in figures_later) + "</main>"
+    assert all(f.svg is None for f in figures_later)
+    assert "data:image" not in page and page.count("data-deferred-svg") == 2
+    expected = "<main>" + "".join(f._repr_html_() for f in figures_now) + "</main>"
+    assert resolve_figures(page) == expected
+    assert 'style="width: ' in expected  # the scaled figure's width comes from its SVG
+    for a, b in zip(figures_now, figures_later, strict=True):
+        assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
+    # outside the block, nothing is deferred
+    assert Publisher(tmp_path / "after").figure(_figure(), caption="c", alt="a",
+                                                name="f").svg is not None
 
 
 def _numbers(svg: bytes) -> list[float]:

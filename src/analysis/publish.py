@@ -51,6 +51,7 @@ __all__ = [
     "figure_formats",
     "format_cells",
     "format_value",
+    "resolve_figures",
 ]
 
 #: Figure formats that can be written, in the order they are written.
@@ -105,6 +106,7 @@ class _Copies:
     """Print copies of figures being written by forked processes (:func:`copies_in_background`)."""
 
     active = False
+    defer_svg = False  # the page's SVG too is drawn in the figure's process
     pending: ClassVar[list[tuple[int, int, str]]] = []  # (pid, read end of its error pipe, what)
     failed: ClassVar[list[str]] = []  # errors of processes collected before wait_all
 
@@ -123,7 +125,7 @@ class _Copies:
 
         def write() -> None:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # already stated from the SVG
+                warnings.simplefilter("ignore")  # stated from the layout, in the caption
                 save_figure(fig, base, formats=formats, bbox=bbox)
 
         return cls.run(write, f"figure {base.name}")
@@ -189,29 +191,38 @@ class _Copies:
 
 
 @contextmanager
-def copies_in_background() -> Iterator[None]:
+def copies_in_background(*, defer_svg: bool = False) -> Iterator[None]:
     """Write the PDF and PNG copies of figures, and the table files, in forked processes.
 
-    Inside the block, :meth:`Publisher.figure` writes the SVG itself (the page needs it at
-    once) and forks a process for the other formats, and :meth:`Publisher.write_tables`
-    forks one for the CSV files and the workbook (at most one process per processor at a
-    time), so they are written while the code goes on. The block ends only when every file
-    is written. Where processes cannot be forked (Windows), copies are written in turn as
-    outside the block.
+    Inside the block, :meth:`Publisher.figure` lays each figure out and writes its SVG
+    (which the page embeds) and forks a process for the other formats, and
+    :meth:`Publisher.write_tables` forks one for the CSV files and the workbook (at most
+    one process per processor at a time), so they are written while the code goes on. The
+    block ends only when every file is written. Where processes cannot be forked (Windows),
+    copies are written in turn as outside the block.
+
+    Parameters
+    ----------
+    defer_svg : bool, default False
+        Draw the SVG in the forked process too. A figure's HTML then holds a placeholder
+        for the picture, which :func:`resolve_figures` replaces, once the block has ended,
+        with what the figure's HTML would have held (``render_report`` does this with the
+        whole page). The layout, and the warnings it raises for the caption, stay here.
 
     Raises
     ------
     RuntimeError
         A file could not be written (when the block itself raised nothing).
     """
-    outer = _Copies.active
+    outer = _Copies.active, _Copies.defer_svg
     _Copies.active = True
+    _Copies.defer_svg = defer_svg
     failed = True
     try:
         yield
         failed = False
     finally:
-        _Copies.active = outer
+        _Copies.active, _Copies.defer_svg = outer
         errors = _Copies.wait_all()
         if errors and not failed:
             raise RuntimeError("; ".join(errors))
@@ -495,6 +506,43 @@ def _compact_svg(svg: bytes) -> bytes:
     return _SVG_DECIMALS.sub(_round_number, svg)
 
 
+_DEFERRED = "data-deferred-svg"
+_DEFERRED_IMG = re.compile(f'<img {_DEFERRED}="([^"]*)" data-scale="([^"]*)" alt="([^"]*)">')
+
+
+def _img(svg: bytes, scale: float, alt: str) -> str:
+    """Return the ``<img>`` of a figure's SVG in the page (``alt`` already escaped)."""
+    data = base64.b64encode(_compact_svg(svg)).decode("ascii")
+    size = ""
+    m = re.search(rb'<svg[^>]*\bwidth="([\d.]+)pt"', svg[:2000])
+    if m and scale != 1.0:  # pt to CSS px, scaled; never wider than the page
+        size = f' style="width: {float(m.group(1)) * 4 / 3 * scale:.0f}px"'
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}"{size}>'
+
+
+def resolve_figures(page: str) -> str:
+    """Put the SVG of each figure drawn in a forked process into ``page``.
+
+    The figures of :meth:`Publisher.figure` inside ``copies_in_background(defer_svg=True)``
+    leave a placeholder naming their SVG file; once the block has ended (every file
+    written) this gives the page what it would have held had the SVG been drawn at once.
+
+    Parameters
+    ----------
+    page : str
+        HTML holding the figures' HTML.
+
+    Returns
+    -------
+    str
+    """
+    def fill(m: re.Match[str]) -> str:
+        svg = Path(html.unescape(m.group(1))).read_bytes()
+        return _img(svg, float(m.group(2)), m.group(3))
+
+    return _DEFERRED_IMG.sub(fill, page)
+
+
 @dataclass
 class PublicationFigure:
     """A numbered figure with caption and alt text, embedded as an SVG ``<img>``.
@@ -506,8 +554,10 @@ class PublicationFigure:
         Caption after ``Figure N.``: what is drawn and what is counted.
     alt : str
         Alternative text describing the figure's content (largest bars, regions, counts).
-    svg : bytes
-        The SVG file as saved.
+    svg : bytes or None
+        The SVG file as saved; None while it is being drawn in a forked process
+        (``copies_in_background(defer_svg=True)``): the HTML then holds a placeholder that
+        :func:`resolve_figures` fills in.
     files : list of pathlib.Path
         The files written: the SVG first, then the print copies (see
         :func:`copies_in_background` for when those are complete).
@@ -516,7 +566,7 @@ class PublicationFigure:
     number: int
     caption: str
     alt: str
-    svg: bytes
+    svg: bytes | None
     files: list[Path] = field(default_factory=list)
     scale: float = 1.0
 
@@ -526,14 +576,13 @@ class PublicationFigure:
         return f"Figure {self.number}. {self.caption}"
 
     def _repr_html_(self) -> str:
-        data = base64.b64encode(_compact_svg(self.svg)).decode("ascii")
-        size = ""
-        m = re.search(rb'<svg[^>]*\bwidth="([\d.]+)pt"', self.svg[:2000])
-        if m and self.scale != 1.0:  # pt to CSS px, scaled; never wider than the page
-            size = f' style="width: {float(m.group(1)) * 4 / 3 * self.scale:.0f}px"'
-        return (f'<figure class="report-figure" id="figure-{self.number}">'
-                f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}"'
-                f"{size}>"
+        alt = html.escape(self.alt)
+        if self.svg is None:  # drawn in a forked process: filled in by resolve_figures
+            picture = (f'<img {_DEFERRED}="{html.escape(self.files[0].as_posix())}" '
+                       f'data-scale="{self.scale!r}" alt="{alt}">')
+        else:
+            picture = _img(self.svg, self.scale, alt)
+        return (f'<figure class="report-figure" id="figure-{self.number}">{picture}'
                 f"<figcaption><b>Figure {self.number}.</b> {html.escape(self.caption)}"
                 "</figcaption></figure>")
 
@@ -685,18 +734,22 @@ class Publisher:
 
         base = self.out / "figures" / name
         copies = tuple(f for f in self.formats if f != "svg")
+        files = [base.parent / f"{base.name}.svg"]
         with warnings.catch_warnings(record=True) as caught, style(), laid_out(fig) as box:
             warnings.simplefilter("always")
-            files = save_figure(fig, base, formats=("svg",), bbox=box)
-            # PDF and PNG from the same drawing and layout: in a forked process while the
-            # report goes on (inside copies_in_background), else here
-            if copies and not _Copies.start(fig, base, copies, box):
-                save_figure(fig, base, formats=copies, bbox=box)
+            # every format from the same layout; PDF and PNG (and with defer_svg the SVG
+            # too) in a forked process while the report goes on (inside
+            # copies_in_background), else here
+            deferred = _Copies.defer_svg and _Copies.start(fig, base, ("svg", *copies), box)
+            if not deferred:
+                save_figure(fig, base, formats=("svg",), bbox=box)
+                if copies and not _Copies.start(fig, base, copies, box):
+                    save_figure(fig, base, formats=copies, bbox=box)
         files += [base.parent / f"{base.name}.{f}" for f in copies]
         self._caught.extend(str(w.message).strip() for w in caught
                             if str(w.message).strip() not in self._caught)
         plt.close(fig)
-        svg = files[0].read_bytes()
+        svg = None if deferred else files[0].read_bytes()
         if self._caught:
             notes = " ".join(f"Drawing note: {t.rstrip('.')}." for t in self._caught)
             self.drawing_notes.extend(f"Figure {len(self.figures) + 1}: {t}"

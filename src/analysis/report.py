@@ -471,7 +471,8 @@ def render_report(
         The data has errors (as ``check`` exit 1), it may hold identifying data (unless
         ``allow_identifying``), or a notebook cell failed.
     """
-    from .publish import FORMATS_ENV, copies_in_background, figure_formats
+    from .io import atomic_path
+    from .publish import FORMATS_ENV, copies_in_background, figure_formats, resolve_figures
 
     try:
         formats = figure_formats(formats)
@@ -502,7 +503,9 @@ def render_report(
     env = os.environ.get(FORMATS_ENV)
     os.environ[FORMATS_ENV] = ",".join(formats)  # read by Publisher, here or in a kernel
     try:
-        with copies_in_background():  # figure copies and tables written beside the page
+        # figures (their SVG too) and tables written by forked processes beside the cells;
+        # the block ends when every file is written
+        with copies_in_background(defer_svg=True):
             nb = execute_notebook(
                 nb_path,
                 {"input_path": str(src), "output_dir": str(tmp), "dayfirst": dayfirst,
@@ -513,18 +516,18 @@ def render_report(
                 # meant to read_study above (the notebook itself may be installed anywhere)
                 cwd=Path.cwd(), progress=progress,
             )
-            stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
-                     if timestamp else "")
-            footer = (
-                '<footer class="report-footer">'
-                f"Input: {html.escape(src.name)} (SHA-256 {_sha256(src)})<br>"
-                f"analysis {html.escape(__version__)}; Python "
-                f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
-            )
-            page_title = f"{study_title}: session-notes analysis report"
-            (tmp / "report.html").write_text(
-                _html(nb, show_code=show_code, footer=footer, title=page_title),
-                encoding="utf-8")
+        stamp = (f"<br>Rendered {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+                 if timestamp else "")
+        footer = (
+            '<footer class="report-footer">'
+            f"Input: {html.escape(src.name)} (SHA-256 {_sha256(src)})<br>"
+            f"analysis {html.escape(__version__)}; Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
+        )
+        page_title = f"{study_title}: session-notes analysis report"
+        page = resolve_figures(_html(nb, show_code=show_code, footer=footer, title=page_title))
+        with atomic_path(tmp / "report.html") as part:
+            part.write_text(page, encoding="utf-8")
         _replace_dir(tmp, out)
     except RuntimeError as exc:  # a figure copy or the table files failed
         shutil.rmtree(tmp, ignore_errors=True)
