@@ -107,16 +107,27 @@ def _grid_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
     return out
 
 
-#: Rows turned into columns at a time by :class:`SheetColumns`.
-BLOCK_ROWS = 20_000
+#: Rows turned into columns at a time by :class:`SheetColumns`: few enough that the cells
+#: calamine has just built are still in the processor's cache when they are read and freed.
+BLOCK_ROWS = 1_024
+#: A column stops sharing equal values once it holds more distinct values than half the rows
+#: read so far, counted up to this many rows.
+SHARE_ROWS = 20_000
 #: Types whose values can be equal across types (``1 == 1.0 == True``).
 _NUMERIC = frozenset({int, float, bool})
 
 
 class _Codes(dict):
-    """A column's codes by value: a value met for the first time gets the next code."""
+    """A column's codes by value: a value met for the first time gets the next code.
+
+    ``text`` stays True while every value met is ``str`` (or ``None``).
+    """
+
+    text = True
 
     def __missing__(self, key: Any) -> int:
+        if type(key) is not str:
+            self.text = False
         code = self[key] = len(self) - 1  # after None's -1
         return code
 
@@ -181,7 +192,7 @@ class SheetColumns:
     """A sheet's cells held column by column, built from its rows a block at a time.
 
     A sheet read as a list of rows holds a list and a new object for every cell; here the
-    rows are taken :data:`BLOCK_ROWS` at a time, turned into one object array per column,
+    rows are taken :data:`BLOCK_ROWS` at a time, turned into one array per column,
     and equal values of a column share one object (a column of a few hundred labels
     costs 8 bytes a row), so the rows never exist all at once. A column whose values
     mostly differ (note texts) is not deduplicated. Trailing rows whose cells are all
@@ -231,6 +242,7 @@ class SheetColumns:
                 if r.count("") + r.count(None) != len(r):
                     last = n + i + 1
                     break
+            distinct = max(min(n + len(block), SHARE_ROWS) // 2, 64)  # "mostly distinct"
             for j, col in enumerate(zip(*block, strict=True)):
                 if j == len(parts):
                     parts.append([])
@@ -239,27 +251,26 @@ class SheetColumns:
                     kinds.append(True)
                 memo = memos[j]
                 if kinds[j]:
-                    assert memo is not None
+                    assert isinstance(memo, _Codes)
                     known = len(memo)
-                    codes = np.fromiter(map(memo.__getitem__, col), dtype=np.int32,
+                    # (numpy converts to int64 several times faster than to int32)
+                    codes = np.fromiter(map(memo.__getitem__, col), dtype=np.int64,
                                         count=len(block))
-                    if not coded and len(memo) > known and any(
-                            type(v) is not str for v in itertools.islice(memo, known, None)):
-                        # not text only: objects from here, this block read again as such
-                        values = self._values(memo)
-                        parts[j] = [(s, values[c]) for s, c in parts[j]]
-                        memo = memos[j] = {v: v for v in values[: known - 1].tolist()}
-                        kinds[j] = False
-                    elif len(memo) - 1 > max(len(block) // 2, 64):
+                    if len(memo) - 1 > distinct:
                         # mostly distinct: codes save nothing, held as objects from here
                         values = self._values(memo)
                         parts[j] = [(s, values[c]) for s, c in parts[j]]
                         memos[j], kinds[j] = None, False
                         parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
                         continue
-                    else:
-                        parts[j].append((n, codes))
+                    if coded or memo.text:
+                        parts[j].append((n, codes.astype(np.int32)))
                         continue
+                    # not text only: objects from here, this block read again as such
+                    values = self._values(memo)
+                    parts[j] = [(s, values[c]) for s, c in parts[j]]
+                    memo = memos[j] = {v: v for v in values[: known - 1].tolist()}
+                    kinds[j] = False
                 if memo is not None:
                     known = len(memo)
                     shared = list(map(memo.setdefault, col, col))
@@ -274,7 +285,7 @@ class SheetColumns:
                                       for v, u in zip(shared, col, strict=True)]
                         memo_types[j] |= numbers
                     col = shared
-                    if len(memo) > max(len(block) // 2, 64):
+                    if len(memo) > distinct:
                         memos[j] = None  # mostly distinct: sharing saves nothing
                 parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
             n += len(block)
