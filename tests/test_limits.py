@@ -612,3 +612,46 @@ def test_bomb_refused_by_default_and_read_with_bounded_memory_when_allowed(tmp_p
     result = json.loads(run.stdout)
     assert result["notes"] == 3
     assert result["rise_mib"] < mib / 4
+
+
+_REFUSED_CHILD = """
+import json, re, sys
+from analysis import read_study
+from analysis.io import InputError
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return int(re.search(key + r":\\s+(\\d+) kB", fh.read()).group(1)) / 1024
+
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")
+start = status("VmRSS")
+try:
+    read_study(sys.argv[1])
+    refused = None
+except InputError as exc:
+    refused = str(exc)
+print(json.dumps({"refused": refused, "rise_mib": status("VmHWM") - start}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("far", [
+    f'<row r="{EXCEL_ROWS}"><c r="AX{EXCEL_ROWS}"><v>1</v></c></row>',
+    f'<x:row xmlns:x="{_NS}" r="{EXCEL_ROWS}"><x:c r="AX{EXCEL_ROWS}"><x:v>1</x:v></x:c>'
+    "</x:row>",
+])
+def test_far_cell_after_megabytes_of_rows_is_refused_before_calamine_allocates(tmp_path, far):
+    # one value cell at AX1048576, 50 columns by 1,048,576 rows (52 million cells, about
+    # 1.6 GB in calamine's dense block), after 5 MB of ordinary rows: the scan finds it in
+    # a later piece of the sheet, and the process never holds the block
+    rows = rows_xml([*NOTES, *((r, ("G1", 1 + r % 9, f"theme {r}")) for r in range(5, 40_000))])
+    path = write_xlsx(tmp_path / "far.xlsx", rows + far)
+    assert len(rows) > 4 * 2**20
+    run = subprocess.run([sys.executable, "-c", _REFUSED_CHILD, str(path)], capture_output=True,
+                         text=True, check=True, timeout=120)
+    result = json.loads(run.stdout)
+    cells = EXCEL_ROWS * 50
+    assert f"spans A1:AX{EXCEL_ROWS} (1,048,576 rows by 50 columns), {cells:,} cells, over " \
+           "the 50,000,000-cell limit" in result["refused"]
+    assert result["rise_mib"] < 100

@@ -202,3 +202,34 @@ def test_cell_names_in_slices():
     assert names.dtype == object and len(names) == len(rows)
     assert names[0] == "notes!D1" and names[-1] == "notes!D199999"
     assert _tables.cell_names("x!A", np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_text_columns_are_held_as_codes_until_another_type_turns_up(monkeypatch):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 4)
+    # theme: text for three blocks, then a number and a date; group: text throughout
+    themes = [["Fear", "Hope"][i % 2] for i in range(12)] + [1.0, dt.date(2020, 4, 1), "Fear", 1]
+    rows = [["group", "theme"], *([f"G{i % 2}", t] for i, t in enumerate(themes))]
+    group, theme = SheetColumns(rows, fill="").columns()
+    assert isinstance(group, _tables.CodedColumn)
+    assert group.tolist() == [r[0] for r in rows]
+    assert isinstance(theme, np.ndarray)
+    got = theme.tolist()
+    assert got == [r[1] for r in rows]
+    assert [type(v) for v in got] == [type(r[1]) for r in rows]  # 1.0 and 1 kept apart
+    a = parse_table(rows, SHEETS["notes"], file="f.xlsx", sheet="notes")
+    b = parse_table(SheetColumns(rows, fill=""), SHEETS["notes"], file="f.xlsx", sheet="notes")
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert [str(p) for p in a.log.rejected] == [str(p) for p in b.log.rejected]
+
+
+def test_mostly_distinct_is_judged_on_the_rows_read_so_far(monkeypatch):
+    monkeypatch.setattr(_tables, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(_tables, "SHARE_ROWS", 400)
+    # 100 speakers, three rows each, then again: more distinct values than half a block
+    # (or 64), always fewer than half the rows read; the notes differ row by row
+    rows = [["speaker", "note"], *([f"P{i // 3 % 100}", f"note {i}"] for i in range(1000))]
+    speaker, note = SheetColumns(rows).columns(1)
+    assert isinstance(speaker, _tables.CodedColumn)
+    assert len(speaker.values) == 1 + 100 + 1  # the header, the speakers, None (code -1)
+    assert speaker.tolist() == [r[0] for r in rows[1:]]
+    assert isinstance(note, np.ndarray) and note.tolist() == [r[1] for r in rows[1:]]

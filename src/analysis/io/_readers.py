@@ -528,7 +528,8 @@ def _xlsx_extent(zf: zipfile.ZipFile, member: str, limits: Limits, file: str,
     """
     fast = _within(limits)
     if fast is not None and not any(
-            fast.search(piece) or (_MAYBE_PREFIXED.search(piece) and _PREFIXED_CELL.search(piece))
+            fast.search(piece) or (b":" in piece and _MAYBE_PREFIXED.search(piece)
+                                   and _PREFIXED_CELL.search(piece))
             for piece in _value_pieces(zf, member, file, sheet)):
         return None
     col, digits, cols = b"", 0, 0
@@ -893,16 +894,9 @@ def _sheet_columns(wb: Any, sheet: str, file: str,
         if start is None or end is None:
             return SheetColumns([], fill=""), list(merged)
         pad = [""] * start[1]
-        seen = 0
-
-        def rows() -> Iterator[list[Any]]:
-            nonlocal seen
-            for r in ws.iter_rows():
-                seen += 1
-                yield [*pad, *r] if pad else r
-
-        columns = SheetColumns(rows(), fill="")
-        if seen != end[0] + 1:  # the iterator did not start at row 1: read the whole sheet
+        rows = ws.iter_rows()
+        columns = SheetColumns(([*pad, *r] for r in rows) if pad else rows, fill="")
+        if columns.rows_read != end[0] + 1:  # the iterator did not start at row 1: read all
             columns = SheetColumns(ws.to_python(skip_empty_area=False), fill="")
     except Exception as exc:
         raise UnreadableFileError(_calamine_message(exc), file=file, sheet=sheet) from None

@@ -107,16 +107,27 @@ def _grid_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
     return out
 
 
-#: Rows turned into columns at a time by :class:`SheetColumns`.
-BLOCK_ROWS = 20_000
+#: Rows turned into columns at a time by :class:`SheetColumns`: few enough that the cells
+#: calamine has just built are still in the processor's cache when they are read and freed.
+BLOCK_ROWS = 1_024
+#: A column stops sharing equal values once it holds more distinct values than half the rows
+#: read so far, counted up to this many rows.
+SHARE_ROWS = 20_000
 #: Types whose values can be equal across types (``1 == 1.0 == True``).
 _NUMERIC = frozenset({int, float, bool})
 
 
 class _Codes(dict):
-    """A column's codes by value: a value met for the first time gets the next code."""
+    """A column's codes by value: a value met for the first time gets the next code.
+
+    ``text`` stays True while every value met is ``str`` (or ``None``).
+    """
+
+    text = True
 
     def __missing__(self, key: Any) -> int:
+        if type(key) is not str:
+            self.text = False
         code = self[key] = len(self) - 1  # after None's -1
         return code
 
@@ -181,16 +192,17 @@ class SheetColumns:
     """A sheet's cells held column by column, built from its rows a block at a time.
 
     A sheet read as a list of rows holds a list and a new object for every cell; here the
-    rows are taken :data:`BLOCK_ROWS` at a time, turned into one object array per column,
+    rows are taken :data:`BLOCK_ROWS` at a time, turned into one array per column,
     and equal values of a column share one object (a column of a few hundred labels
     costs 8 bytes a row), so the rows never exist all at once. A column whose values
     mostly differ (note texts) is not deduplicated. Trailing rows whose cells are all
     empty (``""`` or ``None``) are dropped, as :func:`parse_table` would skip them.
 
-    With ``coded=True`` a deduplicated column is held as a :class:`CodedColumn` instead:
-    4 bytes a row, and :func:`parse_table` factorizes it from its codes. Only for cells
-    that are text or ``None`` (a CSV file's): a dictionary holds ``1``, ``1.0`` and
-    ``True`` as one key.
+    A deduplicated column whose cells are all text (or ``None``) is held as a
+    :class:`CodedColumn`: 4 bytes a row, and :func:`parse_table` factorizes it from its
+    codes instead of hashing every cell again. A column in which a value of another type
+    turns up (a number, a date) is held as objects from then on, each cell keeping its own
+    type: a dictionary holds ``1``, ``1.0`` and ``True`` as one key.
 
     Indexing and slicing give rows as lists, for the first :data:`HEADER_SEARCH_ROWS`
     rows (where headers are searched); ``len()`` is the number of rows.
@@ -202,8 +214,8 @@ class SheetColumns:
     fill : object
         The value of a cell missing from a short row (``None``; calamine writes ``""``).
     coded : bool
-        Hold deduplicated columns as codes (cells must be ``str`` or ``None``, ``fill``
-        ``None``).
+        The cells are all ``str`` or ``None`` (a CSV file's; ``fill`` must be ``None``):
+        their types are not checked.
     """
 
     def __init__(self, rows: Iterable[list[Any]], *, fill: object = None,
@@ -230,41 +242,57 @@ class SheetColumns:
                 if r.count("") + r.count(None) != len(r):
                     last = n + i + 1
                     break
+            distinct = max(min(n + len(block), SHARE_ROWS) // 2, 64)  # "mostly distinct"
             for j, col in enumerate(zip(*block, strict=True)):
                 if j == len(parts):
                     parts.append([])
-                    memos.append(_Codes({None: -1}) if coded else {})
+                    memos.append(_Codes({None: -1}))
                     memo_types.append(set())
-                    kinds.append(coded)
+                    kinds.append(True)
                 memo = memos[j]
                 if kinds[j]:
-                    assert memo is not None
-                    codes = np.fromiter(map(memo.__getitem__, col), dtype=np.int32,
+                    assert isinstance(memo, _Codes)
+                    known = len(memo)
+                    # (numpy converts to int64 several times faster than to int32)
+                    codes = np.fromiter(map(memo.__getitem__, col), dtype=np.int64,
                                         count=len(block))
-                    if len(memo) - 1 > max(len(block) // 2, 64):
+                    if len(memo) - 1 > distinct:
                         # mostly distinct: codes save nothing, held as objects from here
                         values = self._values(memo)
                         parts[j] = [(s, values[c]) for s, c in parts[j]]
                         memos[j], kinds[j] = None, False
                         parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
-                    else:
-                        parts[j].append((n, codes))
-                    continue
+                        continue
+                    if coded or memo.text:
+                        parts[j].append((n, codes.astype(np.int32)))
+                        continue
+                    # not text only: objects from here, this block read again as such
+                    values = self._values(memo)
+                    parts[j] = [(s, values[c]) for s, c in parts[j]]
+                    memo = memos[j] = {v: v for v in values[: known - 1].tolist()}
+                    kinds[j] = False
                 if memo is not None:
+                    known = len(memo)
                     shared = list(map(memo.setdefault, col, col))
-                    numbers = _NUMERIC.intersection(map(type, col))
-                    if len(numbers | memo_types[j]) > 1:
-                        # 1, 1.0 and True are equal keys: keep each value's own type
-                        shared = [v if type(v) is type(u) else u
-                                  for v, u in zip(shared, col, strict=True)]
-                    memo_types[j] |= numbers
+                    # a number can only share the object of an equal number: the cells'
+                    # types are looked at only once the column has met a number
+                    if memo_types[j] or (len(memo) > known and not _NUMERIC.isdisjoint(
+                            map(type, itertools.islice(memo, known, None)))):
+                        numbers = _NUMERIC.intersection(map(type, col))
+                        if len(numbers | memo_types[j]) > 1:
+                            # 1, 1.0 and True are equal keys: keep each value's own type
+                            shared = [v if type(v) is type(u) else u
+                                      for v, u in zip(shared, col, strict=True)]
+                        memo_types[j] |= numbers
                     col = shared
-                    if len(memo) > max(len(block) // 2, 64):
+                    if len(memo) > distinct:
                         memos[j] = None  # mostly distinct: sharing saves nothing
                 parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
             n += len(block)
             del block
         self._n = last
+        #: Rows taken from ``rows``, trailing blank ones included.
+        self.rows_read = n
         self._columns: list[np.ndarray | CodedColumn] = [
             CodedColumn(self._join(p, last, np.int32, -1), self._values(memo))
             if coded_ else self._join(p, last, object, self.fill)
@@ -572,10 +600,13 @@ def parse_table(
             continue
         if name in _FREE_TEXT:
             # a note keeps its line breaks and inner spacing
-            values = data(cols[found[name]])
-            nfc = unicodedata.normalize
-            out[name] = np.array([nfc("NFC", v).strip() if type(v) is str else note_text(v)
-                                  for v in values.tolist()], dtype=object)
+            values = data(cols[found[name]]).tolist()
+            if set(map(type, values)) == {str}:  # text only, as nearly always: no test per cell
+                out[name] = np.fromiter(
+                    map(str.strip, map(unicodedata.normalize, itertools.repeat("NFC"), values)),
+                    dtype=object, count=len(values))
+            else:
+                out[name] = np.array([note_text(v) for v in values], dtype=object)
             continue
         dist = distinct[found[name]]
         raw_blank = data(dist.blank)
