@@ -29,6 +29,29 @@ def test_palette_is_fixed_by_codebook_order():
     assert category_palette(["b", "a"]) == {"b": OKABE_ITO[0], "a": OKABE_ITO[1]}
 
 
+def test_palette_keeps_eight_or_nine_categories_apart():
+    import warnings
+
+    from analysis.style import TOL_MUTED
+
+    seven = category_palette(f"C{i}" for i in range(7))
+    assert list(seven.values()) == list(OKABE_ITO)
+    for n in (8, 9):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no warning while every colour is distinct
+            palette = category_palette(f"C{i}" for i in range(n))
+        assert list(palette.values()) == list(TOL_MUTED[:n])
+    # no two colours of either scheme are the same, nor the colour of missing values
+    from analysis.style import MISSING_COLOR
+
+    for scheme in (OKABE_ITO, TOL_MUTED):
+        rgb = {matplotlib.colors.to_hex(c) for c in (*scheme, MISSING_COLOR)}
+        assert len(rgb) == len(scheme) + 1
+    with pytest.warns(UserWarning, match="10 categories or groups share 9 colours"):
+        ten = category_palette(f"C{i}" for i in range(10))
+    assert ten["C9"] == ten["C0"]
+
+
 def test_bad_column_lists_the_columns(example_study):
     freq = tables.theme_frequencies(example_study.notes)
     with pytest.raises(ValueError, match=r"x='count' is not a column.*notes"):

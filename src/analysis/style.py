@@ -1,16 +1,19 @@
 """Figure style: one colour-blind-safe palette per category and reproducible output settings.
 
-The palette is Okabe & Ito's (2008), safe for the common colour-vision deficiencies. The
-n-th category of a codebook always gets the n-th colour, so every chart of a study agrees.
+The palette is Okabe & Ito's (2008), safe for the common colour-vision deficiencies; a study
+of eight or nine categories (or groups) gets Paul Tol's "muted" scheme of nine, also safe for
+them. The n-th category of a codebook always gets the n-th colour, so every chart of a study
+agrees.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["OKABE_ITO", "RC_PARAMS", "category_palette", "figure_style"]
+__all__ = ["OKABE_ITO", "RC_PARAMS", "TOL_MUTED", "category_palette", "figure_style"]
 
 #: Okabe-Ito colours (black left out: it is used for text).
 OKABE_ITO: tuple[str, ...] = (
@@ -21,6 +24,20 @@ OKABE_ITO: tuple[str, ...] = (
     "#E69F00",  # orange
     "#56B4E9",  # sky blue
     "#F0E442",  # yellow
+)
+
+#: Paul Tol's "muted" qualitative scheme (its pale grey left out: it marks missing data), for
+#: eight or nine categories, where the seven Okabe-Ito colours would repeat.
+TOL_MUTED: tuple[str, ...] = (
+    "#CC6677",  # rose
+    "#332288",  # indigo
+    "#DDCC77",  # sand
+    "#117733",  # green
+    "#88CCEE",  # cyan
+    "#882255",  # wine
+    "#44AA99",  # teal
+    "#999933",  # olive
+    "#AA4499",  # purple
 )
 
 #: Colour of missing / uncategorized values.
@@ -50,8 +67,27 @@ RC_PARAMS: dict[str, Any] = {
 
 
 def category_palette(categories: Iterable[object]) -> dict[str, str]:
-    """Return ``{category: colour}`` in codebook order (colours repeat after seven)."""
-    return {str(c): OKABE_ITO[i % len(OKABE_ITO)] for i, c in enumerate(categories)}
+    """Return ``{category: colour}`` in codebook order, each category its own colour.
+
+    Up to seven categories (or groups, or any levels) get the Okabe-Ito colours, eight or
+    nine Paul Tol's muted scheme; both stay apart for the common colour-vision deficiencies.
+    Beyond nine no qualitative scheme keeps every colour distinct: the colours repeat, and a
+    ``UserWarning`` says so (a report states it in the figure's caption).
+
+    Examples
+    --------
+    >>> category_palette(["Practical", "Emotional"])
+    {'Practical': '#0072B2', 'Emotional': '#D55E00'}
+    >>> len(set(category_palette(f"C{i}" for i in range(9)).values()))
+    9
+    """
+    names = list(dict.fromkeys(str(c) for c in categories))
+    colors = OKABE_ITO if len(names) <= len(OKABE_ITO) else TOL_MUTED
+    if len(names) > len(colors):
+        warnings.warn(
+            f"{len(names)} categories or groups share {len(colors)} colours, so colours "
+            "repeat: tell them apart by their labels", UserWarning, stacklevel=2)
+    return {c: colors[i % len(colors)] for i, c in enumerate(names)}
 
 
 @contextmanager
