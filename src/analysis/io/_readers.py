@@ -319,7 +319,10 @@ def _zip_kind(zf: zipfile.ZipFile, name: str, limits: Limits) -> str:
 # XFD1048576 of a 2 KB file asks for 550 GB and aborts the interpreter. So the sheet XML is
 # streamed here (inflated piece by piece, never whole) and its used area measured first.
 
-_SCAN_CHUNK = 1 << 20  # bytes inflated at a time
+_SCAN_CHUNK = 1 << 20  # bytes inflated at a time (by a thread that inflates ahead)
+# bytes inflated at a time by the thread that searches them: a chunk this size is still in
+# the core's cache when searched (a 29 MB sheet is scanned about 10% faster than in 1 MiB)
+_LOCAL_CHUNK = 1 << 18
 _MAX_TAG = 1 << 20  # no spreadsheet program writes a start tag this long
 _MAX_TEXT = 8 << 20  # nor a text this long between two tags
 # the attributes of a start tag, up to its "/>" or ">" (a quoted value may hold either)
@@ -424,12 +427,13 @@ def _inflated(zf: zipfile.ZipFile, member: str, *, ahead: bool = True) -> Iterat
 
     zlib works without the interpreter lock, so for a large part the next chunk inflates
     on the other core while this one is searched. At most two chunks wait in the queue.
-    Without ``ahead`` (when the other core is busy anyway, e.g. opening the workbook) the
-    chunks are inflated here: a third busy thread on two cores only slows both.
+    A part of at most four chunks, or any part without ``ahead`` (when the other core is
+    busy anyway, e.g. opening the workbook: a third busy thread on two cores only slows
+    both), is inflated here, in chunks of :data:`_LOCAL_CHUNK`.
     """
     if not ahead or zf.getinfo(member).file_size <= 4 * _SCAN_CHUNK:
         with zf.open(member) as fh:
-            while data := fh.read(_SCAN_CHUNK):
+            while data := fh.read(_LOCAL_CHUNK):
                 yield data
         return
     chunks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
