@@ -523,6 +523,27 @@ def test_text_run_that_calamine_would_hold_whole_is_refused(tmp_path):
     assert peak < 20 * 2**20
 
 
+def with_shared_text(path: Path, text: str) -> Path:
+    """Add shared strings holding ``text`` to the workbook at ``path``."""
+    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_NS}" count="1" '
+           f'uniqueCount="1"><si><t>{text}</t></si></sst>')
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/sharedStrings.xml", sst)
+    return path
+
+
+@pytest.mark.parametrize("last_row", [4, 50])
+def test_shared_text_run_is_refused_first(tmp_path, last_row):
+    # the shared strings are checked while the notes sheet is scanned; a text calamine would
+    # hold whole is refused, and before a sheet over the rows limit, as when checked first
+    rows = [*NOTES, *((r, ("G2", 2, "Calm")) for r in range(5, last_row + 1))]
+    path = with_shared_text(write_xlsx(tmp_path / "text.xlsx", rows_xml(rows)),
+                            " " * (9 * 2**20))
+    message = refused(path, Limits(max_ratio=10_000, max_rows=10))
+    assert "text over 8 MiB long" in message and "sheet '" not in message
+    assert "row limit" not in message
+
+
 def test_bomb_refused_by_its_compression_ratio_before_a_row_is_scanned(tmp_path, capsys):
     # 300 MiB of formatted empty rows in a file of under a MB: deflate squeezes the
     # repeated XML about 400 times, no spreadsheet program's file more than ~30 times
