@@ -16,7 +16,9 @@ reading
     ``pandas.read_excel`` with the openpyxl and the calamine engine (every sheet),
     ``pandas.read_csv`` and ``csv.reader``. Every reader must find all the notes. ``grid``
     and ``csv`` leave out those files; ``openpyxl`` leaves out pandas+openpyxl, which runs in
-    one round only from 1M notes (``--openpyxl-repeat`` changes that).
+    one round only from 1M notes and three below (``--openpyxl-repeat`` changes that). Below
+    1M notes every reader runs in 9 rounds (a read of under a second varies by a tenth of a
+    second on a shared machine), from 1M in 3 (``--repeat`` sets both).
 analysis
     On the largest size: codebook application and every table and test of the statistics
     module (``benchmarks/workload.py``), timed step by step ``--repeat`` times in one
@@ -91,6 +93,10 @@ SKIPPABLE = ("reading", "openpyxl", "grid", "csv", "analysis", "import", "bomb",
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
 LARGE = 1_000_000  # from this size on, pandas+openpyxl runs once by default
+#: Rounds of reading below LARGE by default: a read of under a second varies by a tenth of a
+#: second on a shared 2-core machine, so three rounds left a 100k ratio at 1.29-1.40x in one
+#: run and 1.25x over eleven rounds; these rounds cost seconds each.
+SMALL_ROUNDS = 9
 CHILD_TIMEOUT = 3600.0
 
 # (layout, reader) pairs measured at every size, in the order of the first round
@@ -522,13 +528,22 @@ def machine() -> dict[str, Any]:
 # --- 1. reading -----------------------------------------------------------------------------
 
 
+def reading_rounds(run: Run, n: int) -> int:
+    """Return the rounds of reading at ``n`` notes: ``--repeat`` if given, else
+    :data:`SMALL_ROUNDS` below :data:`LARGE` and 3 from it (1 with ``--quick``)."""
+    if run.opts.repeat_given or run.opts.quick or n >= LARGE:
+        return run.opts.repeat
+    return max(run.opts.repeat, SMALL_ROUNDS)
+
+
 def openpyxl_rounds(run: Run, n: int) -> int:
     """Return how many rounds include pandas+openpyxl at ``n`` notes (minutes each at 1M)."""
     if "openpyxl" in run.skip or (run.opts.quick and n >= LARGE):
         return 0
+    rounds = reading_rounds(run, n)
     if run.opts.openpyxl_repeat is not None:
-        return min(run.opts.openpyxl_repeat, run.opts.repeat)
-    return 1 if n >= LARGE else run.opts.repeat
+        return min(run.opts.openpyxl_repeat, rounds)
+    return 1 if n >= LARGE else min(rounds, 3)
 
 
 def bench_reading(run: Run) -> None:
@@ -554,7 +569,8 @@ def bench_reading(run: Run) -> None:
         tasks = [(layout, reader) for layout in layouts for reader in READERS[layout]]
         if not entry["openpyxl_rounds"]:
             tasks.remove(("template", "openpyxl"))
-        for r in range(run.opts.repeat):
+        rounds = reading_rounds(run, n)
+        for r in range(rounds):
             k = r % len(tasks)
             order = tasks[k:] + tasks[:k]
             results: dict[str, dict[str, Any] | None] = {}
@@ -570,7 +586,7 @@ def bench_reading(run: Run) -> None:
                     results[key] = None
                     continue
                 results[key] = res
-                progress(f"{n:>9,} round {r + 1}/{run.opts.repeat} {key:26s} "
+                progress(f"{n:>9,} round {r + 1}/{rounds} {key:26s} "
                          f"{res['seconds']:8.3f} s  peak {res['peak_mib']:7.0f} MiB")
             entry["rounds"].append({"order": [f"{a}/{b}" for a, b in order], "results": results})
         entry["summary"] = summarize_size(entry["rounds"], n)
@@ -1049,7 +1065,8 @@ def render(run: Run) -> str:
                              f"end {' '.join(f'{x:.2f}' for x in m['loadavg_end'])} "
                              "(1, 5, 15 min)"),
             ("run", f"sizes {', '.join(f'{n:,}' for n in run.sizes)}; rounds "
-                    f"{run.opts.repeat}; skip {', '.join(sorted(run.skip)) or 'nothing'}")]
+                    f"{', '.join(str(reading_rounds(run, n)) for n in run.sizes)}; skip "
+                    f"{', '.join(sorted(run.skip)) or 'nothing'}")]
     out.append("\n".join(f"{k:14s}{v}" for k, v in rows))
 
     reading = run.data.get("reading")
@@ -1199,7 +1216,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--sizes", help="comma-separated numbers of notes "
                    f"(default {','.join(map(str, DEFAULT_SIZES))})")
     p.add_argument("--repeat", type=int, help="rounds of every reader, and runs of the "
-                   "analysis workload (default 3)")
+                   f"analysis workload (default 3; reading below 1M notes {SMALL_ROUNDS})")
     p.add_argument("--openpyxl-repeat", type=int, default=None,
                    help="rounds that include pandas+openpyxl, at most (default 1 from 1M "
                    "notes, --repeat below)")
@@ -1223,6 +1240,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         p.error(f"--sizes: not a list of whole numbers: {sizes!r}")
     if not opts.size_list or min(opts.size_list) < 1:
         p.error("--sizes: give at least one positive number")
+    opts.repeat_given = opts.repeat is not None
     if opts.repeat is None:
         opts.repeat = 1 if opts.quick else 3
     for name in ("repeat", "repeat_report", "import_runs"):

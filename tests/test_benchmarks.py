@@ -216,7 +216,7 @@ def test_ratios_are_medians_of_ratios_within_a_round(bench):
 
 
 def _run(bench, data: dict[str, Any], sizes: list[int]) -> Any:
-    opts = argparse.Namespace(repeat=1, quick=False)
+    opts = argparse.Namespace(repeat=1, repeat_given=True, quick=False)
     return bench.Run(opts, sizes, set(), data=data)
 
 
@@ -264,6 +264,20 @@ def test_options(bench):
     for bad in (["--skip", "everything"], ["--sizes", "ten"], ["--repeat", "0"]):
         with pytest.raises(SystemExit):
             bench.parse_args(bad)
+
+
+def test_rounds_of_reading_by_size(bench):
+    def rounds(*args):
+        run = bench.Run(bench.parse_args(list(args)), [10_000, 100_000, 1_000_000], set(),
+                        data={})
+        return ([bench.reading_rounds(run, n) for n in run.sizes],
+                [bench.openpyxl_rounds(run, n) for n in run.sizes])
+
+    # by default more rounds where a read takes under a second, three from 1M notes
+    assert rounds() == ([9, 9, 3], [3, 3, 1])
+    assert rounds("--quick") == ([1, 1, 1], [1, 1, 0])
+    assert rounds("--repeat", "2") == ([2, 2, 2], [2, 2, 1])
+    assert rounds("--openpyxl-repeat", "5") == ([9, 9, 3], [5, 5, 3])
 
 
 def test_nbval_command_is_the_makefiles(bench):
