@@ -491,10 +491,10 @@ def test_zip_that_lies_about_its_size_is_refused_with_bounded_memory(tmp_path):
 
 # Peak memory of a fresh process: its high-water mark is reset after start-up (a forked
 # child inherits the mark of the test process), then read from /proc.
-_CHILD = """
+_PEAK = """
 import json, re, sys
 from analysis import read_study
-from analysis.io import Limits
+from analysis.io import InputError, Limits
 
 def status(key):
     with open("/proc/self/status") as fh:
@@ -503,6 +503,8 @@ def status(key):
 with open("/proc/self/clear_refs", "w") as fh:
     fh.write("5")
 start = status("VmRSS")
+"""
+_CHILD = _PEAK + """
 study = read_study(sys.argv[1], limits=Limits(max_ratio=float(sys.argv[2])))
 print(json.dumps({"notes": len(study.notes), "rise_mib": status("VmHWM") - start}))
 """
@@ -635,18 +637,7 @@ def test_bomb_refused_by_default_and_read_with_bounded_memory_when_allowed(tmp_p
     assert result["rise_mib"] < mib / 4
 
 
-_REFUSED_CHILD = """
-import json, re, sys
-from analysis import read_study
-from analysis.io import InputError
-
-def status(key):
-    with open("/proc/self/status") as fh:
-        return int(re.search(key + r":\\s+(\\d+) kB", fh.read()).group(1)) / 1024
-
-with open("/proc/self/clear_refs", "w") as fh:
-    fh.write("5")
-start = status("VmRSS")
+_REFUSED_CHILD = _PEAK + """
 try:
     read_study(sys.argv[1])
     refused = None
