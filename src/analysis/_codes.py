@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes_of", "crosstab", "distinct", "first_at", "first_rows", "presence",
-           "recode", "session_ids", "session_rank", "shared_counts"]
+__all__ = ["cells_by_column", "codes_of", "crosstab", "distinct", "first_at", "first_rows",
+           "presence", "recode", "session_ids", "session_rank", "shared_counts"]
 
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -150,3 +150,25 @@ def shared_counts(matrix: np.ndarray) -> np.ndarray:
     for i in range(len(packed)):
         out[i] = np.bitwise_count(packed[i] & packed).sum(axis=1, dtype=np.int64)
     return out
+
+
+def cells_by_column(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the set cells of a boolean matrix column by column, for ``ufunc.reduceat``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The row of each set cell, ordered by column then row, and where each run of a
+        column's cells starts in it (one start per column with a set cell; none when no
+        cell is set). ``np.minimum.reduceat(values[rows], starts)`` reduces ``values`` over
+        each such column's rows.
+
+    Examples
+    --------
+    >>> rows, starts = cells_by_column(np.array([[1, 0, 1], [1, 0, 0]], dtype=bool))
+    >>> rows.tolist(), starts.tolist()
+    ([0, 1, 0], [0, 2])
+    """
+    cols, rows = np.nonzero(np.asarray(matrix, dtype=bool).T)
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]]) if len(cols) else cols
+    return rows, starts

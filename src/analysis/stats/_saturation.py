@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import require_columns
-from .._codes import codes_of, first_at, presence, session_ids
+from .._codes import cells_by_column, codes_of, first_at, presence, session_ids
 
 __all__ = ["new_information", "saturation", "saturation_band", "saturation_orders",
            "saturation_point", "saturation_reached"]
@@ -340,8 +340,7 @@ def _random_new(matrix: np.ndarray, n_orders: int, rng: np.random.Generator) -> 
     """
     n_s, _ = matrix.shape
     out = np.empty((n_orders, n_s), dtype=np.int64)
-    theme, session = np.nonzero(np.asarray(matrix, dtype=bool).T)  # cells, theme by theme
-    starts = np.flatnonzero(np.r_[True, theme[1:] != theme[:-1]]) if len(theme) else theme
+    session, starts = cells_by_column(matrix)  # the cells set, theme by theme
     size = max(1, 4_000_000 // max(n_s + len(session), 1))
     for start in range(0, n_orders, size):
         b = min(size, n_orders - start)

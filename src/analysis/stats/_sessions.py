@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .._checks import check_choice
-from .._codes import session_ids
+from .._codes import cells_by_column, session_ids
 from ._association import _RTOL, _label_codes, _require
 
 __all__ = ["adjusted_residuals", "commonality_test", "group_comparison", "group_test",
@@ -677,8 +677,7 @@ def commonality_test(
     # the (theme, session) cells raised, theme by theme: a group raised a theme in a
     # dealing when one of the theme's sessions was dealt to it (a few cells per session,
     # where a sessions x themes product grows with the codebook)
-    cell_theme, cell_session = np.nonzero(presence.T)
-    starts = np.flatnonzero(np.r_[True, cell_theme[1:] != cell_theme[:-1]])
+    cell_session, starts = cells_by_column(presence)  # every theme has a session here
 
     def raised_of(labels: np.ndarray) -> np.ndarray:  # batch x groups x themes
         if not len(cell_session):
