@@ -20,7 +20,8 @@ from typing import Any
 
 __all__ = ["render_page"]
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Terminal colour codes, as in a kernel's tracebacks.
+ANSI_ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -73,7 +74,7 @@ def _output(output: Mapping[str, Any], markdown) -> str:
         name = "stderr" if output.get("name") == "stderr" else "stdout"
         return f'<pre class="output-{name}">{_escape(_text(output.get("text", "")))}</pre>'
     if kind == "error":
-        trace = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+        trace = ANSI_ESCAPES.sub("", "\n".join(output.get("traceback", [])))
         return f'<pre class="output-error">{_escape(trace)}</pre>'
     data = output.get("data", {})
     if "text/html" in data:

@@ -14,7 +14,6 @@ import hashlib
 import html
 import io
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from ._page import ANSI_ESCAPES
 from .io import Limits, read_study
 from .privacy import find_identifying, format_findings
 
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 _KERNEL = "python3"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class ReportError(Exception):
@@ -209,7 +208,7 @@ def _execute_in_kernel(nb, *, cwd: Path, timeout: int, on_cell) -> None:
     try:
         _run(client)
     except CellExecutionError as exc:
-        lines = [ln for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
+        lines = [ln for ln in ANSI_ESCAPES.sub("", str(exc)).splitlines() if ln.strip()]
         raise ReportError(f"a report cell failed: {lines[-1] if lines else exc}") from None
     except (RuntimeError, TimeoutError) as exc:
         raise ReportError(f"the notebook kernel did not run: {exc}") from None
@@ -399,12 +398,6 @@ def _stable_widget_ids(nb) -> None:
                 view["model_id"] = hashlib.sha256(seed).hexdigest()[:32]
 
 
-def _html(nb, *, show_code: bool, footer: str, title: str) -> str:
-    from ._page import render_page
-
-    return render_page(nb, title=title, footer=footer, show_code=show_code)
-
-
 def render_report(
     input_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -471,7 +464,7 @@ def render_report(
         The data has errors (as ``check`` exit 1), it may hold identifying data (unless
         ``allow_identifying``), or a notebook cell failed.
     """
-    from .io import atomic_path
+    from ._page import render_page
     from .publish import FORMATS_ENV, copies_in_background, figure_formats, resolve_figures
 
     try:
@@ -525,9 +518,9 @@ def render_report(
             f"{sys.version_info.major}.{sys.version_info.minor}{stamp}</footer>"
         )
         page_title = f"{study_title}: session-notes analysis report"
-        page = resolve_figures(_html(nb, show_code=show_code, footer=footer, title=page_title))
-        with atomic_path(tmp / "report.html") as part:
-            part.write_text(page, encoding="utf-8")
+        page = render_page(nb, title=page_title, footer=footer, show_code=show_code)
+        # written into the temporary folder, which replaces the output folder as a whole
+        (tmp / "report.html").write_text(resolve_figures(page), encoding="utf-8")
         _replace_dir(tmp, out)
     except RuntimeError as exc:  # a figure copy or the table files failed
         shutil.rmtree(tmp, ignore_errors=True)

@@ -163,7 +163,7 @@ def save_figure(
             raise ValueError(f"format {fmt!r} is not one of svg, pdf, png")
     written = []
     with mpl.rc_context(RC_PARAMS):
-        with laid_out(fig) if bbox is None else _given(bbox) as box:
+        with laid_out(fig) if bbox is None else nullcontext(bbox) as box:
             for fmt in formats:
                 target = base.parent / f"{base.name}.{fmt}"
                 with atomic_path(target) as tmp, (
@@ -172,11 +172,6 @@ def save_figure(
                                 bbox_inches=box)
                 written.append(target)
     return written
-
-
-@contextmanager
-def _given(bbox: Bbox) -> Iterator[Bbox]:
-    yield bbox
 
 
 #: OpenType layout tables (substitution, positioning) that a PDF's embedded font never uses:
