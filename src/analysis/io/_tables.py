@@ -258,8 +258,7 @@ class SheetColumns:
                                         count=len(block))
                     if len(memo) - 1 > distinct:
                         # mostly distinct: codes save nothing, held as objects from here
-                        values = self._values(memo)
-                        parts[j] = [(s, values[c]) for s, c in parts[j]]
+                        parts[j], _ = self._decoded(parts[j], memo)
                         memos[j], kinds[j] = None, False
                         parts[j].append((n, np.fromiter(col, dtype=object, count=len(block))))
                         continue
@@ -267,8 +266,7 @@ class SheetColumns:
                         parts[j].append((n, codes.astype(np.int32)))
                         continue
                     # not text only: objects from here, this block read again as such
-                    values = self._values(memo)
-                    parts[j] = [(s, values[c]) for s, c in parts[j]]
+                    parts[j], values = self._decoded(parts[j], memo)
                     memo = memos[j] = {v: v for v in values[: known - 1].tolist()}
                     kinds[j] = False
                 if memo is not None:
@@ -298,6 +296,13 @@ class SheetColumns:
             if coded_ else self._join(p, last, object, self.fill)
             for p, memo, coded_ in zip(parts, memos, kinds, strict=True)]
         del self._head[last:]
+
+    @classmethod
+    def _decoded(cls, parts: list[tuple[int, np.ndarray]], memo: dict[Any, int]
+                 ) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
+        """Return a coded column's parts as object arrays, and its values (see _values)."""
+        values = cls._values(memo)
+        return [(s, values[c]) for s, c in parts], values
 
     @staticmethod
     def _values(memo: dict[Any, int] | None) -> np.ndarray:
